@@ -1,0 +1,47 @@
+/*
+ * udp.h - UDP header (RFC 768), parse and emit, with the pseudo-header checksum.
+ */
+#ifndef US_WIRE_UDP_H
+#define US_WIRE_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/counters.h"
+
+enum {
+	UDP_OFF_SPORT = 0,
+	UDP_OFF_DPORT = 2,
+	UDP_OFF_LEN = 4,
+	UDP_OFF_CSUM = 6,
+	UDP_HDR_LEN = 8,
+};
+
+struct udp_repr {
+	uint16_t sport;
+	uint16_t dport;
+	uint16_t payload_len;
+	bool csum_zero;       /* parse: the sender sent no checksum (field 0) */
+};
+
+/*
+ * udp_parse - @buf holds the whole IP payload (@len bytes); @src/@dst (host order)
+ * form the pseudo-header. The length field must be >= 8 and <= @len (bytes past it
+ * are ignored, RFC 768); the checksum is verified unless @csum_ok or it is zero.
+ * Return: US_DROP_NONE, PKT_TOO_SHORT, UDP_LEN or UDP_CSUM.
+ */
+enum us_drop_reason udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+			      bool csum_ok, struct udp_repr *out);
+
+enum udp_csum_mode {
+	UDP_CSUM_FULL,    /* compute over the payload already at buf + 8 */
+	UDP_CSUM_PARTIAL, /* store only the pseudo-header sum, for csum offload */
+};
+
+/* Writes the header in front of r->payload_len bytes at buf + 8. A computed checksum of
+ * 0 is sent as 0xffff (RFC 768). */
+void udp_emit(const struct udp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst,
+	      enum udp_csum_mode mode);
+
+#endif

@@ -30,6 +30,8 @@ struct us_stack_opts {
 	unsigned max_large_buffers; /* bound on >2 KB buffers; 0 = 512 */
 	bool no_loopback;           /* do not create "lo" with 127.0.0.1/8 */
 	int log_level;              /* 0 error .. 3 debug; default 1 (warnings) */
+	uint64_t seed;              /* non-zero: hash keys and random choices derive from it, so
+	                             * runs replay exactly (pcap device, simulator); 0: getrandom */
 };
 
 US_API_EXPORT struct us_stack *us_stack_new(const struct us_stack_opts *opts);

@@ -93,7 +93,23 @@ US_API struct us_stack *us_stack_new(const struct us_stack_opts *opts)
 	us_timer_wheel_init(&st->timers, st->now_ms);
 	us_pkt_pool_init(&st->pool, opts->max_pkt_buffers ? opts->max_pkt_buffers : 16384,
 			 opts->max_large_buffers ? opts->max_large_buffers : 512);
-	us_siphash_key_random(&st->hash_key);
+	if (opts->seed) {
+		/* Deterministic runs: derive every key from the seed (splitmix64). */
+		uint64_t z = opts->seed;
+		for (int k = 0; k < 2; k++) {
+			z += 0x9e3779b97f4a7c15ULL;
+			uint64_t v = z;
+			v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
+			v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
+			v ^= v >> 31;
+			if (k == 0)
+				st->hash_key.k0 = v;
+			else
+				st->hash_key.k1 = v;
+		}
+	} else {
+		us_siphash_key_random(&st->hash_key);
+	}
 	st->rand_state = st->hash_key.k0 | 1;
 	list_init(&st->poll_hooks);
 	st->epoll_fd = epoll_create1(EPOLL_CLOEXEC);

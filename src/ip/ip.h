@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/stack.h"
+#include "ip/fib.h"
 #include "wire/ipv4.h"
 
 /* Consumes @p; p->data is at the IPv4 header; p->dev is the input device. */

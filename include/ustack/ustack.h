@@ -29,7 +29,7 @@ struct us_stack_opts {
 	unsigned max_pkt_buffers;   /* pool bound; 0 = 16384 */
 	unsigned max_large_buffers; /* bound on >2 KB buffers; 0 = 512 */
 	bool no_loopback;           /* do not create "lo" with 127.0.0.1/8 */
-	int log_level;              /* 0 error .. 3 debug; default 1 (warnings) */
+	int log_level;              /* 0 default (warnings), 1 errors, 2 warnings, 3 info, 4 debug */
 	uint64_t seed;              /* non-zero: hash keys and random choices derive from it, so
 	                             * runs replay exactly (pcap device, simulator); 0: getrandom */
 };

@@ -87,7 +87,8 @@ US_API struct us_stack *us_stack_new(const struct us_stack_opts *opts)
 		us_clock_init_real(&st->clock);
 	us_stack_update_time(st);
 	us_config_defaults(&st->cfg);
-	st->log.level = opts->log_level ? (enum us_log_level)opts->log_level : US_LOG_WARN;
+	st->log.level = opts->log_level > 0 && opts->log_level <= 4 ? (enum us_log_level)(opts->log_level - 1)
+								   : US_LOG_WARN;
 	st->log.tokens_milli = 50 * 1000;
 	st->log.last_ns = st->now_ns;
 	us_timer_wheel_init(&st->timers, st->now_ms);

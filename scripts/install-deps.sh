@@ -1,0 +1,27 @@
+#!/bin/bash
+# install-deps.sh - installs the Debian packages ustack needs to build, test, demo and benchmark.
+# Installs only what is missing, so a second run costs nothing. Needs root (or sudo).
+set -euo pipefail
+
+PKGS=(
+	# build
+	meson ninja-build gcc clang libclang-rt-14-dev pkg-config libpcap-dev libcmocka-dev
+	# tests, demo and benchmarks: the kernel peer's tools
+	python3 python3-pytest python3-scapy iproute2 iputils-ping tcpdump socat netcat-openbsd
+	traceroute curl procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

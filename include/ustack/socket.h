@@ -44,7 +44,11 @@ US_API_EXPORT int us_close(struct us_stack *st, int sd);
 US_API_EXPORT int us_getsockname(struct us_stack *st, int sd, struct sockaddr *addr, socklen_t *len);
 US_API_EXPORT int us_getpeername(struct us_stack *st, int sd, struct sockaddr *addr, socklen_t *len);
 /* SOL_SOCKET: SO_RCVBUF, SO_SNDBUF, SO_BROADCAST, SO_REUSEADDR, SO_ERROR (get, clears),
- * SO_TYPE; IPPROTO_IP: IP_TTL, IP_TOS. Unknown options give -ENOPROTOOPT. */
+ * SO_TYPE; IPPROTO_IP: IP_TTL, IP_TOS. Unknown options give -ENOPROTOOPT.
+ * Also: SO_PROTOCOL and SO_DOMAIN (get), IP_RECVERR (as Linux: without it, ICMP errors
+ * are reported only on connected sockets and only when "hard", e.g. port unreachable;
+ * with it, every ICMP error about the socket's datagrams becomes its pending error).
+ * Buffer sizes are doubled and bounded as Linux does (net.core.rmem_max/wmem_max). */
 US_API_EXPORT int us_setsockopt(struct us_stack *st, int sd, int level, int name, const void *val,
 				socklen_t len);
 US_API_EXPORT int us_getsockopt(struct us_stack *st, int sd, int level, int name, void *val,

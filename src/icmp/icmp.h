@@ -6,6 +6,8 @@
 #ifndef US_ICMP_ICMP_H
 #define US_ICMP_ICMP_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/stack.h"
@@ -32,5 +34,34 @@ void icmp_send_error(struct us_stack *st, const struct us_pkt *orig, uint8_t typ
 
 /* Echo replies are offered to ping sockets (socket/sock_ping.c) before being counted as
  * unmatched. */
+
+struct us_ip_tx;
+
+/*
+ * icmp_output - send the ICMP message in @p (data at the ICMP header, checksum filled)
+ * through ip_output and count it (IcmpOutMsgs and the per-type IcmpOut* counter, or
+ * IcmpOutErrors when IP refused it). Used for echo replies, errors and ping sockets.
+ * Consumes @p. Returns ip_output's result.
+ */
+int icmp_output(struct us_stack *st, const struct us_ip_tx *tx, struct us_pkt *p);
+
+/*
+ * icmp_err_convert - the errno a received ICMP error of @type/@code means for the
+ * transport (RFC 1122 3.2.2.1 and 4.1.3.3; the table is Linux's icmp_err_convert) and
+ * whether it is "hard" (@fatal: reported on a connected socket even without
+ * IP_RECVERR; soft errors, e.g. net/host unreachable and time exceeded, may be
+ * transient, RFC 1122 4.2.3.9). Source quench gives EREMOTEIO and is soft (RFC 6633:
+ * transports ignore it). Returns 0 for types that are not errors.
+ */
+int icmp_err_convert(uint8_t type, uint8_t code, bool *fatal);
+
+/*
+ * icmp_parse_quoted - decode the IP header quoted in an ICMP error (@len bytes at @buf).
+ * Unlike ipv4_parse, the quote may stop after the header plus 8 bytes (RFC 792), so
+ * its total length is not checked against @len, and its checksum is not verified (a
+ * router may quote a header it already changed). Return: US_DROP_NONE or
+ * US_DROP_ICMP_MALFORMED.
+ */
+enum us_drop_reason icmp_parse_quoted(const uint8_t *buf, size_t len, struct ipv4_repr *out);
 
 #endif

@@ -51,8 +51,10 @@ const char *us_rt_scope_name(uint8_t scope); /* "global", "link", "host" */
 int fib_init(struct us_stack *st);
 void fib_fini(struct us_stack *st);
 
-/* 0, -EEXIST (same table/dst/plen/metric), -EINVAL (bad prefix, gateway not on-link,
- * missing device for unicast), -ENODEV, -ENOSPC (route.max_size). */
+/* 0, -EEXIST (same table/dst/plen/metric), -EINVAL (bad prefix, unknown table or type,
+ * gateway not on-link or one of our addresses, missing device for unicast/local/broadcast),
+ * -ENODEV, -ENOSPC (route.max_size), -ENOMEM. A unicast route via a gateway with ifindex 0
+ * gets the device whose connected subnet holds the gateway. table 0 means MAIN. */
 int fib_add(struct us_stack *st, const struct us_route *r);
 /* Deletes the route with this table/dst/plen (and metric/ifindex/type if non-zero in
  * @match). 0 or -ESRCH. */
@@ -66,8 +68,41 @@ void fib_flush_dev(struct us_stack *st, int ifindex);
  */
 int fib_lookup(struct us_stack *st, uint32_t dst, struct us_route *out);
 
-/* Calls @cb for each route of @table (0 = all tables), in prefix order. */
+/*
+ * fib_dump - call @cb for each route of @table (0 = all tables: MAIN, then LOCAL), in
+ * prefix order (by address, a shorter prefix before the longer ones inside it, then
+ * by metric). Stops when @cb returns non-zero and returns that value; else 0.
+ * @cb must not change the FIB.
+ */
 int fib_dump(struct us_stack *st, int table, int (*cb)(const struct us_route *r, void *arg),
 	     void *arg);
+
+/*
+ * fib_lookup_dev - as fib_lookup, but only routes out of @ifindex (and routes without a
+ * device: blackhole, unreachable, prohibit) are considered: the lookup for a socket bound
+ * to a device (Linux's flowi4_oif). 0 or -ENETUNREACH.
+ */
+int fib_lookup_dev(struct us_stack *st, uint32_t dst, int ifindex, struct us_route *out);
+/* Longest-prefix match in one table only. 0 or -ENETUNREACH. */
+int fib_lookup_table(struct us_stack *st, int table, uint32_t dst, struct us_route *out);
+
+/* Removes every route for which @match returns true. Returns how many were removed. */
+unsigned fib_flush_match(struct us_stack *st, bool (*match)(const struct us_route *r, void *arg),
+			 void *arg);
+/* Number of routes in all tables. */
+unsigned fib_count(struct us_stack *st);
+
+/*
+ * The IPv4 layer's per-stack state other than routes lives with the FIB (created by
+ * fib_init; struct us_stack has one pointer for ip/ besides reassembly). For now that is
+ * the IP identification generator (ip_select_id): buckets of counters, as Linux's
+ * ip_idents, each with the time it was last used.
+ */
+#define US_IP_IDENTS 2048
+struct us_ip_ident {
+	uint32_t id;
+	uint64_t stamp_ms;
+};
+struct us_ip_ident *fib_ip_ident(struct us_stack *st, uint32_t bucket);
 
 #endif

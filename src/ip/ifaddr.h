@@ -28,13 +28,18 @@ struct us_in_device {
 	struct us_ifaddr *addrs; /* primaries first, in the order added */
 };
 
-/* 0, -EEXIST, -EINVAL (plen > 32, martian address), -ENODEV, -ENOMEM. */
+/* 0, -EEXIST (the device has @addr already), -EINVAL (plen > 32, martian address),
+ * -ENODEV, -ENOMEM, -ENOSPC (too many addresses on the device, or the FIB is full). */
 int ifaddr_add(struct us_stack *st, int ifindex, uint32_t addr, uint8_t plen);
+/* Removes @addr/@plen and its routes; a secondary of the same subnet is promoted when a
+ * primary goes; when the device's last address goes, every route through it goes too
+ * (as Linux). 0, -ENODEV, -EADDRNOTAVAIL. */
 int ifaddr_del(struct us_stack *st, int ifindex, uint32_t addr, uint8_t plen);
 /* Frees a device's addresses and their routes (device removal). */
 void ifaddr_flush_dev(struct us_stack *st, struct us_netdev *dev);
 
-/* Is @addr one of this host's addresses (any device)? */
+/* Is @addr one of this host's addresses (any device)? An O(32) lookup in the LOCAL
+ * table, so, as Linux's inet_addr_type, all of 127/8 counts when lo has 127.0.0.1/8. */
 bool ifaddr_is_local(struct us_stack *st, uint32_t addr);
 /* The device owning local address @addr, or NULL. */
 struct us_netdev *ifaddr_dev_of(struct us_stack *st, uint32_t addr);

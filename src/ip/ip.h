@@ -33,7 +33,9 @@ struct us_ip_tx {
 	uint8_t proto;
 	uint8_t ttl;      /* 0: net.ipv4.ip_default_ttl */
 	uint8_t tos;
-	int df;           /* -1: default (set unless ip_no_pmtu_disc), 0 or 1 */
+	int df;           /* -1: default: set unless ip_no_pmtu_disc, and only if the datagram
+			   * fits the route's MTU (larger ones are fragmented here, as Linux's
+			   * IP_PMTUDISC_WANT); 0 or 1 (1: larger than the MTU is -EMSGSIZE) */
 	int oif;          /* 0: from the route; else force this device (SO_BINDTODEVICE, broadcast) */
 	bool allow_bcast; /* SO_BROADCAST: sending to a broadcast address is allowed */
 };
@@ -41,9 +43,12 @@ struct us_ip_tx {
 /*
  * ip_output - route and send the transport message in @p (data at the transport
  * header; headroom for the IP and link headers). Consumes @p.
- * Return: 0 when sent or queued; -ENETUNREACH / -EHOSTUNREACH (no route, route of type
- * unreachable or blackhole), -EACCES (prohibit, or broadcast without allow_bcast),
- * -EMSGSIZE (larger than MTU with DF), -ENOBUFS (no buffers). The caller reports it.
+ * Return: 0 when sent or queued; -ENETUNREACH (no route; counts IpOutNoRoutes),
+ * -EHOSTUNREACH (route of type unreachable), -EINVAL (blackhole, as Linux), -EACCES
+ * (prohibit, or broadcast without allow_bcast), -EMSGSIZE (larger than MTU with DF, or
+ * than 65535 bytes), -EADDRNOTAVAIL (no source address), -ENODEV (tx->oif unknown),
+ * -ENOBUFS (no buffers). The packet is consumed (and its drop counted) in every case;
+ * the caller reports the error.
  */
 int ip_output(struct us_stack *st, const struct us_ip_tx *tx, struct us_pkt *p);
 
@@ -99,7 +104,23 @@ struct us_ip_proto {
 
 extern const struct us_ip_proto us_ip_protos[256];
 
-/* Next IP id for a locally generated datagram (per destination, keyed hash + counter). */
+/*
+ * ip_select_id - the identification field for a locally generated datagram: a counter
+ * per bucket of (destination, protocol) chosen by SipHash under the stack's key, as
+ * Linux's ip_idents (RFC 6864 4.1: unique per source, destination and protocol while the
+ * datagram may live), advanced by a random amount after an idle period so that the ids
+ * seen by one peer do not reveal how much we send to others.
+ */
 uint16_t ip_select_id(struct us_stack *st, uint32_t dst, uint8_t proto);
+
+/*
+ * ip_csum_complete - finish a US_CSUM_PARTIAL transport checksum in software (the
+ * device cannot, or the datagram is about to be fragmented): sum the bytes from
+ * csum_start to the end and store the result at csum_start + csum_offset; the packet
+ * becomes US_CSUM_NONE. A result of zero is stored as 0xffff (the same value in one's
+ * complement; for UDP, RFC 768 requires it). No-op for other states.
+ * Return: 0, or -EINVAL if the offsets lie outside the packet's data.
+ */
+int ip_csum_complete(struct us_pkt *p);
 
 #endif

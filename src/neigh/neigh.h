@@ -75,4 +75,48 @@ int neigh_dump(struct us_stack *st, int (*cb)(const struct us_neigh_info *n, voi
 /* Looks one entry up (for tests). 0 or -ENOENT. */
 int neigh_lookup_info(struct us_stack *st, int ifindex, uint32_t ip, struct us_neigh_info *out);
 
+/*
+ * Internal interface between arp.c (the protocol) and neigh.c (the cache).
+ * Not for other modules.
+ */
+
+enum {
+	NEIGH_LEARN_REACHABLE = 1 << 0, /* a unicast reply to us: the answer to our request */
+	NEIGH_LEARN_CREATE    = 1 << 1, /* create the entry if there is none */
+	NEIGH_LEARN_OVERRIDE  = 1 << 2, /* a new MAC replaces a valid one even within locktime */
+};
+
+/*
+ * neigh_learn - ARP told us that @ip is at @mac on @dev (RFC 826's "merge").
+ * With NEIGH_LEARN_REACHABLE the entry becomes REACHABLE, otherwise STALE unless
+ * it is valid with the same MAC (then it keeps its state, as Linux's
+ * neigh_update). NEIGH_LEARN_CREATE is given only when we are the target of a
+ * request: ARP floods for other addresses must not fill the table. A different
+ * MAC replaces a valid entry's only after net.ipv4.neigh.default.locktime since
+ * its last update, or with NEIGH_LEARN_OVERRIDE (gratuitous ARP), so that of
+ * several back-to-back replies the first one wins (Linux arp_process).
+ * PERMANENT entries are never changed by ARP.
+ * Return: 1 if an entry was created or updated, 0 if there was none (or it was
+ * left alone), -ENOBUFS if the table is full and nothing could be evicted.
+ */
+int neigh_learn(struct us_stack *st, struct us_netdev *dev, uint32_t ip, const uint8_t mac[6],
+		unsigned flags);
+
+/*
+ * arp_send_request - queue an ARP request for @tip on @dev, broadcast when @dst_mac
+ * is NULL, else unicast to it (a PROBE). Sender address: ifaddr_select_src().
+ */
+void arp_send_request(struct us_stack *st, struct us_netdev *dev, uint32_t tip,
+		      const uint8_t *dst_mac);
+
+/*
+ * neigh_ip_is_dev_bcast - is @ip a broadcast address on @dev: 255.255.255.255, or the
+ * broadcast or all-zeroes-host address of one of its subnets (Linux's local table
+ * holds BROADCAST routes for both, unless the prefix is /31 or /32)?
+ */
+bool neigh_ip_is_dev_bcast(const struct us_netdev *dev, uint32_t ip);
+
+/* Number of entries in the cache (for tests and `ustack neigh`). */
+unsigned neigh_count(struct us_stack *st);
+
 #endif

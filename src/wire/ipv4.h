@@ -61,14 +61,26 @@ struct ipv4_repr {
 	bool opt_srcroute;    /* LSRR or SSRR present */
 	bool opt_rr;          /* record route */
 	bool opt_ts;          /* timestamp */
-	bool opt_ra;          /* router alert */
+	bool opt_ra;          /* router alert (RFC 2113, length 4) */
+	uint8_t opt_err_off;  /* on IP_BAD_OPTIONS: offset from the header start of the first
+			       * bad byte, for an ICMP parameter problem pointer (RFC 1122
+			       * 3.2.2.5); 0 otherwise */
 };
 
 /*
  * ipv4_parse - validate and decode an IPv4 header at @buf (@len bytes available).
  * @csum_ok: the device already verified the header checksum.
- * Return: US_DROP_NONE, or PKT_TOO_SHORT, IP_VERSION, IP_IHL, IP_TOTAL_LEN, IP_CSUM,
- * IP_BAD_OPTIONS.
+ * Return: US_DROP_NONE, or PKT_TOO_SHORT (fewer than 20 bytes, or fewer than IHL*4),
+ * IP_VERSION, IP_IHL, IP_TOTAL_LEN, IP_CSUM, IP_BAD_OPTIONS. On IP_BAD_OPTIONS every
+ * field of *out is filled (the opt_* flags only up to the bad option) and opt_err_off
+ * says where; on other failures *out is unspecified.
+ *
+ * Options are walked as RFC 791 3.1 lays them out: END ends the list, NOP is one
+ * byte, every other option has a length byte >= 2 and lies inside the header.
+ * Beyond that, as Linux's ip_options_compile: record route and source routes need
+ * length >= 3 and a pointer >= 4 that leaves room for a whole address when it is
+ * not past the end; timestamp needs length >= 4, pointer >= 5 and a known flag;
+ * source route, record route and timestamp may each appear only once.
  */
 enum us_drop_reason ipv4_parse(const uint8_t *buf, size_t len, bool csum_ok,
 			       struct ipv4_repr *out);
@@ -77,6 +89,8 @@ enum us_drop_reason ipv4_parse(const uint8_t *buf, size_t len, bool csum_ok,
  * ipv4_emit - write a header of r->hdr_len bytes (20 + r->opt_len) with its checksum.
  * @opts: r->opt_len bytes of options to copy after the fixed header (may be NULL
  * when opt_len is 0). Flags/offset come from df, mf and frag_off.
+ * The length written is always 20 + r->opt_len (r->hdr_len is not read); opt_len must
+ * be a multiple of 4 and at most 40, frag_off a multiple of 8 (asserted).
  */
 void ipv4_emit(const struct ipv4_repr *r, const uint8_t *opts, uint8_t *buf);
 

@@ -79,19 +79,37 @@ struct tcp_repr {
  * the pseudo-header. Checks the data offset (>= 20, <= len), every option's length,
  * and the checksum unless @csum_ok. Unknown options are skipped; malformed known
  * options (wrong length) fail.
- * Return: US_DROP_NONE, PKT_TOO_SHORT, TCP_MALFORMED or TCP_CSUM.
+ * Return: US_DROP_NONE, PKT_TOO_SHORT (fewer than 20 bytes), TCP_MALFORMED (data
+ * offset < 5 or past the segment; an option without room for its length byte, with a
+ * length < 2, running past the header, or a known kind with the wrong length: MSS 4,
+ * WSCALE 3, SACK_PERM 2, TIMESTAMP 10, SACK 2+8n with n 1..4) or TCP_CSUM. The checksum
+ * is checked before the options. Options seen several times: the last one counts.
  */
 enum us_drop_reason tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 			      bool csum_ok, struct tcp_repr *out);
 
-/* Header length that tcp_emit will write for @r's options (padded to 4 bytes). */
+/* Header length that tcp_emit will write for @r's options (padded to 4 bytes, at most
+ * TCP_MAX_HDR_LEN). r->hdr_len is not read: emit derives the length from r->opts. */
 size_t tcp_hdr_len(const struct tcp_repr *r);
 
-enum tcp_csum_mode { TCP_CSUM_FULL, TCP_CSUM_PARTIAL };
+/* How many of r->opts.sack_count blocks fit next to the other options (RFC 2018 3:
+ * 4 alone, 3 with timestamps); tcp_emit writes only these, the first ones. */
+unsigned tcp_sack_blocks_fit(const struct tcp_repr *r);
+
+enum tcp_csum_mode {
+	TCP_CSUM_FULL,    /* compute over header and the payload already in place */
+	TCP_CSUM_PARTIAL, /* checksum offload: the field gets ~csum_fold(csum_pseudo(...)),
+			   * the folded, NOT complemented pseudo-header sum; the device sums
+			   * from the TCP header on, folds and complements (virtio NEEDS_CSUM,
+			   * csum_start = TCP header, csum_offset = TCP_OFF_CSUM) */
+};
 
 /* Writes tcp_hdr_len(r) bytes in front of r->payload_len bytes already in place.
- * Options are written in Linux's order and alignment (MSS, SACK-perm+TS or NOP NOP TS,
- * NOP WSCALE, NOP NOP SACK blocks). */
+ * Options are written in Linux's order and alignment (tcp_options_write): MSS
+ * `02 04 mm mm`; timestamps with SACK-permitted `04 02 08 0a val ecr` or without it
+ * `01 01 08 0a val ecr`; SACK-permitted alone `01 01 04 02`; window scale `01 03 03 ws`;
+ * SACK `01 01 05 len` + blocks. Every option is present iff its flag/count in r->opts
+ * says so; the caller decides which belong on which segment (e.g. MSS only on SYN). */
 void tcp_emit(const struct tcp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst,
 	      enum tcp_csum_mode mode);
 

@@ -36,11 +36,15 @@ enum us_drop_reason udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint
 
 enum udp_csum_mode {
 	UDP_CSUM_FULL,    /* compute over the payload already at buf + 8 */
-	UDP_CSUM_PARTIAL, /* store only the pseudo-header sum, for csum offload */
+	UDP_CSUM_PARTIAL, /* store only the pseudo-header sum, for csum offload: the field
+			   * gets ~csum_fold(csum_pseudo(...)), the folded, NOT complemented
+			   * pseudo-header sum; the device adds the sum from the UDP header on
+			   * (this field included), folds and complements (virtio NEEDS_CSUM
+			   * with csum_start = UDP header, csum_offset = UDP_OFF_CSUM) */
 };
 
-/* Writes the header in front of r->payload_len bytes at buf + 8. A computed checksum of
- * 0 is sent as 0xffff (RFC 768). */
+/* Writes the header in front of r->payload_len bytes at buf + 8 (UDP_CSUM_FULL reads
+ * them). A computed checksum of 0 is sent as 0xffff (RFC 768). r->csum_zero is ignored. */
 void udp_emit(const struct udp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst,
 	      enum udp_csum_mode mode);
 

@@ -1,0 +1,127 @@
+/*
+ * cmds.c - the command table of the control protocol, the usage text, and the
+ * helpers every command shares. The commands themselves are in cmd_show.c
+ * (link, addr, route, neigh), cmd_conf.c (stat, set, get, settings, capture)
+ * and ping.c. Their output is modelled on iproute2 (`ip addr`, `ip route`,
+ * `ip neigh`), nstat and iputils ping, so it reads like the kernel's.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ctl/server.h"
+
+const char ctl_usage_text[] =
+	"usage: ustack daemon --name NAME --tap IFNAME --addr A.B.C.D/LEN [OPTIONS]\n"
+	"       ustack [-n NAME] [-j] COMMAND [ARGS]\n"
+	"\n"
+	"Commands (NAME defaults to \"ustack\"; -j prints JSON):\n"
+	"  link [show [DEV]]                      devices, their state and counters\n"
+	"  link set DEV mtu N | up | down\n"
+	"  addr [show] [dev DEV]                  IPv4 addresses\n"
+	"  addr add|del A.B.C.D/LEN dev DEV\n"
+	"  route [show] [table main|local|all]    routing tables\n"
+	"  route get A.B.C.D                      the route a datagram would take\n"
+	"  route add [TYPE] PREFIX|default [via GW] [dev DEV] [metric N]\n"
+	"  route del [TYPE] PREFIX|default        TYPE: unicast|blackhole|unreachable|prohibit\n"
+	"  neigh [show] [dev DEV]                 the neighbour (ARP) cache\n"
+	"  neigh add IP lladdr MAC dev DEV | neigh del IP dev DEV | neigh flush dev DEV\n"
+	"  stat [-a]                              counters and drop reasons (-a: zeros too)\n"
+	"  ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] DEST\n"
+	"  set KEY=VALUE [KEY=VALUE ...]          change settings (sysctl names)\n"
+	"  get KEY | settings                     one setting / all settings\n"
+	"  capture start|stop DEV FILE            pcap capture of a device's frames\n"
+	"  help                                   this text\n"
+	"\n"
+	"Daemon options (each --addr/--mtu/--mac applies to the most recent device):\n"
+	"  --name NAME          control socket $USTACK_RUNDIR/NAME.sock (default /run/ustack)\n"
+	"  --tap IFNAME         create or attach to a TAP device (repeatable)\n"
+	"  --addr A.B.C.D/LEN   an address of the device (repeatable)\n"
+	"  --mtu N  --mac MAC   the device's MTU and MAC address\n"
+	"  --gateway A.B.C.D    default route\n"
+	"  --capture FILE       capture the first device's frames to FILE (pcap)\n"
+	"  --set KEY=VALUE      a setting (repeatable)\n"
+	"  --seed N             deterministic hash keys and random choices\n"
+	"  --no-vnet-hdr        no virtio-net header (no checksum/GSO offload) on TAPs\n"
+	"  --pcap-in FILE --pcap-out FILE\n"
+	"                       a pcap-file device \"pcap0\" on a virtual clock instead of a TAP;\n"
+	"                       exits when the input is done and nothing is due for 60 s\n"
+	"  --log-level N        0 errors .. 3 debug (default 1)\n"
+	"\n"
+	"Exit status: 0 success, 1 command failed, 2 usage error or stack not reachable.\n";
+
+struct ctl_cmd {
+	const char *name;
+	ctl_cmd_fn *fn;
+};
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "link", ctl_cmd_link },
+	{ "addr", ctl_cmd_addr },
+	{ "address", ctl_cmd_addr },
+	{ "route", ctl_cmd_route },
+	{ "neigh", ctl_cmd_neigh },
+	{ "neighbor", ctl_cmd_neigh },
+	{ "neighbour", ctl_cmd_neigh },
+	{ "stat", ctl_cmd_stat },
+	{ "stats", ctl_cmd_stat },
+	{ "ping", ctl_cmd_ping },
+	{ "set", ctl_cmd_set },
+	{ "get", ctl_cmd_get },
+	{ "settings", ctl_cmd_settings },
+	{ "capture", ctl_cmd_capture },
+};
+
+bool ctl_command_known(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmds); i++)
+		if (!strcmp(ctl_cmds[i].name, name))
+			return true;
+	return !strcmp(name, "help");
+}
+
+int ctl_dispatch(struct ctl_client *c, int argc, char **argv)
+{
+	int n = 0;
+
+	/* -j/--json may come before the command or among its words (`stat -j`). */
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			c->json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	argc = n;
+	if (argc == 0)
+		return ctl_usage(c, "ustack [-n NAME] [-j] COMMAND [ARGS] (see ustack help)");
+	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+		ctl_write(c, 'o', ctl_usage_text, sizeof(ctl_usage_text) - 1);
+		return CTL_EXIT_OK;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ctl_cmds); i++)
+		if (!strcmp(ctl_cmds[i].name, argv[0]))
+			return ctl_cmds[i].fn(c, argc, argv);
+	ctl_eprintf(c, "ustack: unknown command \"%s\" (see ustack help)\n", argv[0]);
+	return CTL_EXIT_USAGE;
+}
+
+struct us_netdev *ctl_dev_arg(struct ctl_client *c, const char *name)
+{
+	struct us_netdev *dev = name ? us_netdev_by_name(c->st, name) : NULL;
+
+	if (!dev)
+		ctl_eprintf(c, "ustack: cannot find device \"%s\"\n", name ? name : "");
+	return dev;
+}
+
+int ctl_fail(struct ctl_client *c, const char *what, int err)
+{
+	ctl_eprintf(c, "ustack: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	return CTL_EXIT_FAIL;
+}
+
+int ctl_usage(struct ctl_client *c, const char *usage)
+{
+	ctl_eprintf(c, "ustack: usage: %s\n", usage);
+	return CTL_EXIT_USAGE;
+}

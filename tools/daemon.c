@@ -52,30 +52,34 @@ static int derr(const char *fmt, ...)
 	return 1;
 }
 
-/* Settings by name; per-device ones (net.ipv4.conf.DEV.*) need the devices first. */
+/* Settings by name; per-device ones (net.ipv4.conf.DEV.*) need the devices first.
+ * A refused --set is a bad option: exit 2, like a malformed one. */
 static int apply_sets(struct daemon *d, bool devices_exist)
 {
 	for (int i = 0; i < d->o.nsets; i++) {
+		const char *set = d->o.sets[i], *eq = strchr(set, '=');
+		size_t klen = (size_t)(eq - set);
+		const char *why;
 		char key[128];
-		const char *eq = strchr(d->o.sets[i], '=');
-		size_t klen = (size_t)(eq - d->o.sets[i]);
 		int err;
 
-		if (klen >= sizeof(key))
-			return derr("--set %s: unknown setting", d->o.sets[i]) + 1; /* exit 2: bad option */
-		memcpy(key, d->o.sets[i], klen);
-		key[klen] = '\0';
-		err = us_stack_set(d->st, key, eq + 1);
-		if (err == -ENODEV && !devices_exist)
+		if (klen >= sizeof(key)) {
+			err = -ENOENT;
+		} else {
+			memcpy(key, set, klen);
+			key[klen] = '\0';
+			err = us_stack_set(d->st, key, eq + 1);
+		}
+		if (!err || (err == -ENODEV && !devices_exist))
 			continue;
-		if (err == -ENOENT)
-			return derr("--set %s: unknown setting (see ustack settings)", d->o.sets[i]) + 1;
-		if (err == -ERANGE)
-			return derr("--set %s: value out of range", d->o.sets[i]) + 1;
-		if (err == -EINVAL)
-			return derr("--set %s: not a number", d->o.sets[i]) + 1;
-		if (err)
-			return derr("--set %s: %s", d->o.sets[i], strerror(-err)) + 1;
+		switch (err) {
+		case -ENOENT: why = "unknown setting (see ustack settings)"; break;
+		case -ERANGE: why = "value out of range (see ustack settings)"; break;
+		case -EINVAL: why = "not a number"; break;
+		default: why = strerror(-err); break;
+		}
+		derr("--set %s: %s", set, why);
+		return 2;
 	}
 	return 0;
 }

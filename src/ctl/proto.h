@@ -15,9 +15,10 @@
  * then exactly one
  *   'x' STATUS                          exit status (one byte), after which the server
  *                                       closes the connection.
- * A request that is oversized, malformed or not first is answered with an
- * error message and exit status 2; the server never trusts a length or a
- * count it did not check.
+ * A request that is oversized or malformed is answered with an error message
+ * and exit status 2, as is any message but an interrupt while a command runs
+ * (messages after the exit status are ignored); the server never trusts a
+ * length or a count it did not check.
  */
 #ifndef US_CTL_PROTO_H
 #define US_CTL_PROTO_H

@@ -64,35 +64,31 @@ void ctl_write(struct ctl_client *c, char type, const void *data, size_t len)
 	if (c->state == CTL_CL_CLOSED || c->state == CTL_CL_DONE)
 		return;
 	while (len > 0) {
-		size_t take;
+		/* Extend the last (unsent) record when it has the same type: fewer messages. */
+		bool extend = c->last_rec != SIZE_MAX && c->outq.data[c->last_rec + 4] == type &&
+			      rec_len(c, c->last_rec) - 1 < CTL_MSG_MAX;
+		size_t room = extend ? CTL_MSG_MAX - (rec_len(c, c->last_rec) - 1) : CTL_MSG_MAX;
+		size_t take = us_min_sz(len, room);
 		uint32_t n;
 
-		if (c->outq.len - c->out_head + len > CTL_OUT_MAX) {
-			c->truncated = true;
+		if (c->outq.len - c->out_head + len > CTL_OUT_MAX ||
+		    us_buf_reserve(&c->outq, take + (extend ? 0 : 5)) < 0) {
+			c->truncated = true; /* the limit, or no memory: said at the end */
 			return;
 		}
-		if (c->last_rec != SIZE_MAX && c->outq.data[c->last_rec + 4] == type &&
-		    rec_len(c, c->last_rec) - 1 < CTL_MSG_MAX) {
-			/* Extend the last (unsent) record: fewer, larger messages. */
-			n = rec_len(c, c->last_rec);
-			take = us_min_sz(len, CTL_MSG_MAX - (n - 1));
-			us_buf_append(&c->outq, p, take);
-			n += (uint32_t)take;
+		if (extend) {
+			n = rec_len(c, c->last_rec) + (uint32_t)take;
 			memcpy(c->outq.data + c->last_rec, &n, sizeof(n));
 		} else {
 			char hdr[5];
 
-			n = 1;
+			n = 1 + (uint32_t)take;
 			memcpy(hdr, &n, sizeof(n));
 			hdr[4] = type;
 			c->last_rec = c->outq.len;
 			us_buf_append(&c->outq, hdr, sizeof(hdr));
-			take = 0;
 		}
-		if (c->outq.overflow) { /* allocation failure: treat like the limit */
-			c->truncated = true;
-			return;
-		}
+		us_buf_append(&c->outq, p, take);
 		p += take;
 		len -= take;
 	}
@@ -347,12 +343,15 @@ static void client_readable(struct ctl_client *c)
 	}
 }
 
+/* No free slot: say so (best effort, never blocking) and hang up. */
 static void srv_reject(int fd)
 {
-	static const char msg[] = "eustack: too many control connections, try again\n";
 	static const char ex[] = { CTL_MSG_EXIT, CTL_EXIT_FAIL };
+	char msg[64];
+	int n = snprintf(msg, sizeof(msg), "%custack: too many control connections, try again\n",
+			 CTL_MSG_STDERR);
 
-	(void)!send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)!send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	(void)!send(fd, ex, sizeof(ex), MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 }

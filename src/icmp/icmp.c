@@ -539,6 +539,13 @@ static void icmp_input_error(struct us_stack *st, struct us_pkt *p, const struct
 	if (q.total_len >= (size_t)q.hdr_len + 8 && l4_len > (size_t)(q.total_len - q.hdr_len))
 		l4_len = (size_t)(q.total_len - q.hdr_len);
 
+	/* RFC 1122 3.2.2: no ICMP message is ever sent about an ICMP error, and the only
+	 * ICMP query we originate is an echo request: an error quoting anything else from
+	 * us is bogus. */
+	if (q.proto == IPPROTO_ICMP && l4[ICMP_OFF_TYPE] != ICMP_ECHO) {
+		us_drop(st, p, US_DROP_ICMP_BOGUS_ERROR);
+		return;
+	}
 	if (q.proto == IPPROTO_ICMP)
 		sock_ping_err(st, &q, l4, l4_len, h->type, h->code, err, info);
 	else if (us_ip_protos[q.proto].err)

@@ -179,6 +179,12 @@ void ip_input(struct us_stack *st, struct us_pkt *p)
 	struct ipv4_repr ip;
 	struct us_route rt;
 
+	/* A frame for another host's MAC, seen in promiscuous mode (or by a capture), is
+	 * not ours to process (Linux ip_rcv_core drops PACKET_OTHERHOST before counting). */
+	if (p->pkt_type == US_PKT_OTHERHOST) {
+		us_drop(st, p, US_DROP_ETH_OTHERHOST);
+		return;
+	}
 	US_INC(st, IpInReceives);
 	/* Only transport checksums are offloaded: the header checksum is always ours
 	 * to check, whatever p->csum says (RFC 1122 3.2.1.2). */

@@ -24,6 +24,7 @@ for tool in ip socat timeout ping; do
 	command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit $KSFT_SKIP; }
 done
 [ -x "$USTACK" ] || { echo "FAIL: $USTACK is not an executable (build first)"; exit 1; }
+USTACK=$(realpath "$USTACK")
 [ -x "$PY" ] || PY=python3
 
 NS=ustk-smoke-$$
@@ -68,7 +69,7 @@ nsx ip link set lo up
 
 # --- daemon --- (not through nsx: $! must be the daemon itself; ip netns exec execs it)
 ip netns exec "$NS" "$USTACK" daemon --name "$NAME" --tap "$TAP" --addr 198.18.0.2/24 \
-	--gateway 198.18.0.1 >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
+	--gateway 198.18.0.1 --capture "$WORK/daemon.pcap" >"$WORK/daemon.out" 2>"$WORK/daemon.err" &
 DPID=$!
 for _ in $(seq 100); do
 	grep -q "^ustack $NAME ready$" "$WORK/daemon.out" 2>/dev/null && break
@@ -129,6 +130,22 @@ nsx timeout 10 socat -T 2 - UDP4:198.18.0.2:7 <"$WORK/udp.in" >"$WORK/udp.out" 2
 if cmp -s "$WORK/udp.in" "$WORK/udp.out"; then pass "UDP echo on port 7"; else
 	fail "UDP echo on port 7: got '$(cat "$WORK/udp.out")' $(cat "$WORK/udp.err")"; fi
 
+head -c 8000 /dev/urandom >"$WORK/udp-big.in"
+nsx timeout 10 socat -T 2 -b 8192 - UDP4:198.18.0.2:7 <"$WORK/udp-big.in" >"$WORK/udp-big.out" 2>/dev/null
+if cmp -s "$WORK/udp-big.in" "$WORK/udp-big.out"; then pass "UDP echo of 8000 bytes (fragmented)"; else
+	fail "UDP echo of 8000 bytes: got $(wc -c <"$WORK/udp-big.out") bytes back"; fi
+
+# --- capture from the CLI (FILE relative to the client's directory) ---
+check "capture start" sh -c 'cd "$1" && shift && "$@"' _ "$WORK" timeout 30 "$USTACK" -n "$NAME" \
+	capture start "$TAP" cli.pcap
+nsx ping -c 2 -i 0.1 -W 2 198.18.0.2 >/dev/null 2>&1
+check "capture stop" sh -c 'cd "$1" && shift && "$@"' _ "$WORK" timeout 30 "$USTACK" -n "$NAME" \
+	capture stop "$TAP" cli.pcap
+if command -v tcpdump >/dev/null; then
+	n=$(tcpdump -nr "$WORK/cli.pcap" icmp 2>/dev/null | grep -c 'ICMP echo')
+	[ "$n" -ge 4 ] && pass "capture has the 4 echo frames (tcpdump)" || fail "capture: $n echo frames"
+fi
+
 # --- settings and client errors ---
 check "ustack set" us set net.ipv4.icmp_echo_ignore_all=0
 us set net.ipv4.no_such_thing=1 >"$WORK/out" 2>&1
@@ -159,6 +176,11 @@ done
 DPID=
 [ $rc -eq 0 ] && pass "daemon exits 0 on SIGTERM" || fail "daemon exit status $rc on SIGTERM"
 [ ! -e "$USTACK_RUNDIR/$NAME.sock" ] && pass "control socket removed" || fail "control socket left behind"
+if command -v tcpdump >/dev/null; then
+	n=$(tcpdump -nr "$WORK/daemon.pcap" 2>/dev/null | wc -l)
+	[ "$n" -gt 10 ] && pass "--capture file readable by tcpdump ($n frames)" \
+		|| fail "--capture file: $n frames"
+fi
 
 if [ $FAILS -ne 0 ]; then
 	echo "# $FAILS check(s) failed; daemon stderr:"

@@ -574,6 +574,22 @@ static void test_ping_disconnect(void **state)
 	assert_int_equal(r.status, 0);
 }
 
+/* Stopping the server while a ping runs cancels it (teardown checks for leaks). */
+static void test_stop_with_running_ping(void **state)
+{
+	struct env *e = *state;
+	int fd = send_cmd(e, "ping -i 0.2 127.0.0.1");
+
+	for (int i = 0; i < 5; i++)
+		us_stack_poll(e->st);
+	us_ctl_server_stop(e->srv);
+	e->srv = NULL;
+	assert_int_equal(e->st->socks->count, 0);
+	us_stack_clock_set(e->st, us_stack_now_ns(e->st) + 5 * US_NSEC_PER_SEC);
+	us_stack_poll(e->st);
+	close(fd);
+}
+
 static void test_second_message(void **state)
 {
 	struct env *e = *state;
@@ -668,6 +684,107 @@ static void test_socket_file(void **state)
 	unlink(stale);
 }
 
+/* The output queue's framing, on a client record built by hand (no socket). */
+static uint32_t rec_at(const struct ctl_client *c, size_t off, char *type)
+{
+	uint32_t n;
+
+	memcpy(&n, c->outq.data + off, 4);
+	*type = c->outq.data[off + 4];
+	return n;
+}
+
+static void test_output_framing(void **state)
+{
+	static struct ctl_client c;
+	static char big[40000];
+	size_t off = 0;
+	uint32_t n;
+	char type;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.state = CTL_CL_RUNNING;
+	c.last_rec = SIZE_MAX;
+	us_buf_init(&c.outq, CTL_OUT_MAX + 4096);
+
+	memset(big, 'a', sizeof(big));
+	ctl_write(&c, CTL_MSG_STDOUT, big, sizeof(big)); /* split at CTL_MSG_MAX */
+	ctl_printf(&c, "%s", "b");                        /* extends the last stdout record */
+	ctl_eprintf(&c, "err %d\n", 1);                   /* a new record: other type */
+	ctl_printf(&c, "c");                              /* and a new one again */
+	ctl_finish(&c, 3);
+	ctl_printf(&c, "ignored after the end");
+
+	n = rec_at(&c, off, &type);
+	assert_int_equal(type, CTL_MSG_STDOUT);
+	assert_int_equal(n, 1 + CTL_MSG_MAX);
+	off += 4 + n;
+	n = rec_at(&c, off, &type);
+	assert_int_equal(n, 1 + CTL_MSG_MAX);
+	off += 4 + n;
+	n = rec_at(&c, off, &type);
+	assert_int_equal(type, CTL_MSG_STDOUT);
+	assert_int_equal(n, 1 + (sizeof(big) - 2 * CTL_MSG_MAX) + 1);
+	assert_int_equal(c.outq.data[off + 4 + n - 1], 'b');
+	off += 4 + n;
+	n = rec_at(&c, off, &type);
+	assert_int_equal(type, CTL_MSG_STDERR);
+	assert_int_equal(n, 1 + 6);
+	assert_memory_equal(c.outq.data + off + 5, "err 1\n", 6);
+	off += 4 + n;
+	n = rec_at(&c, off, &type);
+	assert_int_equal(type, CTL_MSG_STDOUT);
+	assert_int_equal(n, 2);
+	off += 4 + n;
+	n = rec_at(&c, off, &type);
+	assert_int_equal(type, CTL_MSG_EXIT);
+	assert_int_equal(n, 2);
+	assert_int_equal(c.outq.data[off + 5], 3);
+	off += 4 + n;
+	assert_int_equal(off, c.outq.len);
+	assert_int_equal(c.state, CTL_CL_DONE);
+	us_buf_free(&c.outq);
+}
+
+/* Output beyond CTL_OUT_MAX is dropped, said on stderr, and fails the command. */
+static void test_output_limit(void **state)
+{
+	static struct ctl_client c;
+	char *chunk = malloc(1 << 20);
+	size_t off = 0;
+	uint32_t n;
+	char type;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.state = CTL_CL_RUNNING;
+	c.last_rec = SIZE_MAX;
+	us_buf_init(&c.outq, CTL_OUT_MAX + 4096);
+	memset(chunk, 'x', 1 << 20);
+	for (unsigned i = 0; i < (CTL_OUT_MAX >> 20) + 2; i++)
+		ctl_write(&c, CTL_MSG_STDOUT, chunk, 1 << 20);
+	assert_true(c.truncated);
+	assert_true(c.outq.len <= CTL_OUT_MAX);
+	ctl_finish(&c, 0);
+	/* walk to the last two records: the notice, then exit status 1 */
+	for (;;) {
+		n = rec_at(&c, off, &type);
+		if (type != CTL_MSG_STDOUT)
+			break;
+		off += 4 + n;
+	}
+	assert_int_equal(type, CTL_MSG_STDERR);
+	assert_non_null(memmem(c.outq.data + off + 5, n - 1, "truncated", 9));
+	off += 4 + n;
+	n = rec_at(&c, off, &type);
+	assert_int_equal(type, CTL_MSG_EXIT);
+	assert_int_equal(c.outq.data[off + 5], 1);
+	assert_int_equal(off + 4 + n, c.outq.len);
+	us_buf_free(&c.outq);
+	free(chunk);
+}
+
 static void test_socket_path(void **state)
 {
 	char buf[108];
@@ -699,11 +816,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_interrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_disconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_with_running_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_limit_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_midway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 		cmocka_unit_test(test_socket_path),
+		cmocka_unit_test(test_output_framing),
+		cmocka_unit_test(test_output_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

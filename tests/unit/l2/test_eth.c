@@ -80,12 +80,15 @@ static void test_otherhost(void **state)
 	inject_echo_to(e, other);
 	assert_int_equal(env_drops(e, US_DROP_ETH_OTHERHOST), 1);
 	assert_int_equal(env_stat(e, IpInReceives), 0);
-	/* Promiscuous: Ethernet lets it up, marked US_PKT_OTHERHOST; what happens next is
-	 * the IP layer's decision (Linux's ip_rcv_core drops PACKET_OTHERHOST). */
+	/* Promiscuous: Ethernet lets it up, marked US_PKT_OTHERHOST, and the IP layer
+	 * drops it uncounted by IP, as Linux's ip_rcv_core drops PACKET_OTHERHOST: no
+	 * echo reply for a ping addressed to another host's MAC. */
 	assert_int_equal(neigh_add_static(e->a, e->ifa, ADDR_PEER, MAC_PEER), 0);
 	e->da->flags |= US_DEV_PROMISC;
 	inject_echo_to(e, other);
-	assert_int_equal(env_drops(e, US_DROP_ETH_OTHERHOST), 1);
+	assert_int_equal(env_drops(e, US_DROP_ETH_OTHERHOST), 2);
+	assert_int_equal(env_stat(e, IpInReceives), 0);
+	assert_int_equal(env_stat(e, IcmpOutEchoReps), 0);
 	env_count_arp(e, 0, 0, NULL, NULL);
 	env_no_leak(e);
 }

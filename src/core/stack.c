@@ -18,6 +18,7 @@
 #include "ip/ip.h"
 #include "neigh/neigh.h"
 #include "socket/sock.h"
+#include "tcp/tcp.h"
 #include "udp/udp.h"
 #include "ustack/ustack.h"
 
@@ -34,6 +35,7 @@ static const struct module modules[] = {
 	{ "reasm", reasm_init, reasm_fini },
 	{ "icmp", icmp_init, icmp_fini },
 	{ "udp", udp_init, udp_fini },
+	{ "tcp", tcp_init, tcp_fini },
 	{ "socket", sock_init, sock_fini },
 };
 

@@ -34,6 +34,7 @@ struct us_reasm;
 struct us_icmp_state;
 struct us_udp_table;
 struct us_sock_table;
+struct us_tcp_table;
 
 /* A function run once per poll round after ingress (e.g. a service or the control server). */
 struct us_poll_hook {
@@ -63,6 +64,7 @@ struct us_stack {
 	struct us_reasm *reasm;          /* ip/ip_reass.c */
 	struct us_icmp_state *icmp;      /* icmp/ */
 	struct us_udp_table *udp;        /* udp/ */
+	struct us_tcp_table *tcp;        /* tcp/ */
 	struct us_sock_table *socks;     /* socket/ */
 
 	struct list_head poll_hooks;

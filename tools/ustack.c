@@ -23,6 +23,7 @@
 
 #include "ctl/proto.h"
 #include "ctl/server.h"
+#include "linkem.h"
 #include "tools.h"
 #include "ustack/ctl.h"
 
@@ -185,6 +186,11 @@ int main(int argc, char **argv)
 		if (json)
 			return usage_error("-j does not apply to daemon");
 		return daemon_main(argc - i - 1, argv + i + 1);
+	}
+	if (!strcmp(argv[i], "linkem")) {
+		if (json)
+			return usage_error("-j does not apply to linkem");
+		return linkem_main(argc - i - 1, argv + i + 1);
 	}
 	if (!strcmp(argv[i], "help")) {
 		fputs(ctl_usage_text, stdout);

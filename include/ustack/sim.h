@@ -18,6 +18,9 @@ extern "C" {
 
 struct us_sim;
 
+/* Where a simulation's clock starts (1 s: time 0 is "never" for some deadlines). */
+#define US_SIM_START_NS 1000000000ULL
+
 /* Impairments of one direction of a link; all zero = a perfect link. */
 struct us_sim_link_cfg {
 	double loss;             /* probability 0..1 */
@@ -54,6 +57,28 @@ US_API_EXPORT uint64_t us_sim_now_ns(const struct us_sim *sim);
  */
 US_API_EXPORT int us_sim_run(struct us_sim *sim, uint64_t until_ns, bool (*done)(void *arg),
 			     void *arg);
+/*
+ * Notes on us_sim_run:
+ * - One round polls every stack once, in the order they were added, all with the
+ *   clock at the same instant; rounds repeat at that instant until nothing is due
+ *   (frames cross a zero-delay link within the instant), then the clock jumps to the
+ *   earliest next event of any stack (its timers, frames released by its links).
+ * - With @done NULL the run simply advances the simulation to @until_ns (idle time
+ *   is skipped) and returns -ETIMEDOUT; use it to step a scenario in time.
+ * - When it returns -ETIMEDOUT the clock of every stack reads @until_ns (the user
+ *   may act at that time, then run again).
+ * - More than 2^24 rounds at one instant (a storm that never lets time move)
+ *   returns -ELOOP.
+ */
+
+/* What one direction of a link did to its frames. */
+struct us_sim_link_stats {
+	uint64_t in, out, lost, duplicated, corrupted, reordered, queue_drops;
+};
+/* The counters of the direction of a link that ends at device @dev_name of @st (the
+ * frames that device receives). 0, or -ENOENT when no link ends there. */
+US_API_EXPORT int us_sim_link_stats(const struct us_sim *sim, struct us_stack *st,
+				    const char *dev_name, struct us_sim_link_stats *out);
 
 #ifdef __cplusplus
 }

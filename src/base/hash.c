@@ -1,6 +1,6 @@
 /*
  * hash.c - SipHash-2-4, written from the paper's description and checked in
- * tests/unit/test_hash.c against the reference test vectors (64-bit output,
+ * tests/unit/core/test_hash.c against the reference test vectors (64-bit output,
  * key 00..0f, messages 00, 00 01, ...).
  */
 #include "base/hash.h"

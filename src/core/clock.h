@@ -3,7 +3,7 @@
  *
  * A real clock reads CLOCK_MONOTONIC; a virtual clock only moves when told
  * (the pcap device, the simulator, unit tests). Protocol code never reads a
- * clock: it uses st->now, set once per poll round from this clock.
+ * clock: it uses st->now_ns / st->now_ms, set once per poll round from this clock.
  */
 #ifndef US_CORE_CLOCK_H
 #define US_CORE_CLOCK_H

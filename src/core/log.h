@@ -1,5 +1,5 @@
 /*
- * log.h - leveled logging to stderr (or a callback). Anything that can be
+ * log.h - leveled logging to stderr. Anything that can be
  * triggered by a packet must use us_log_ratelimited(): a flood must not turn
  * into a flood of log lines.
  */

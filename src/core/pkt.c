@@ -32,13 +32,8 @@ void us_pkt_pool_fini(struct us_pkt_pool *pool)
 	pool->free_list = NULL;
 }
 
-static void pkt_reset(struct us_pkt *p, uint8_t *buf, size_t size, size_t headroom)
+void us_pkt_reset_meta(struct us_pkt *p)
 {
-	p->next = NULL;
-	p->head = buf;
-	p->end = buf + size;
-	p->data = p->tail = buf + headroom;
-	p->refcnt = 1;
 	p->dev = NULL;
 	p->rx_ns = 0;
 	p->nexthop = 0;
@@ -50,6 +45,16 @@ static void pkt_reset(struct us_pkt *p, uint8_t *buf, size_t size, size_t headro
 	p->csum = US_CSUM_NONE;
 	p->pkt_type = US_PKT_HOST;
 	p->flags = 0;
+}
+
+static void pkt_reset(struct us_pkt *p, uint8_t *buf, size_t size, size_t headroom)
+{
+	p->next = NULL;
+	p->head = buf;
+	p->end = buf + size;
+	p->data = p->tail = buf + headroom;
+	p->refcnt = 1;
+	us_pkt_reset_meta(p);
 }
 
 struct us_pkt *us_pkt_alloc_headroom(struct us_pkt_pool *pool, size_t headroom, size_t len)

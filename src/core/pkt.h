@@ -101,6 +101,13 @@ struct us_pkt *us_pkt_alloc_headroom(struct us_pkt_pool *pool, size_t headroom, 
 /* A full copy (bytes and metadata) of @p, with at least the same headroom. Borrows @p. */
 struct us_pkt *us_pkt_copy(struct us_pkt_pool *pool, const struct us_pkt *p);
 void us_pkt_free(struct us_pkt *p); /* drops a reference; frees on the last */
+/*
+ * us_pkt_reset_meta - make @p (its only owner holds it) a packet about to be sent,
+ * keeping its buffer and bytes: every other field back to what us_pkt_alloc leaves
+ * (no device, offsets, checksum or GSO state, flags, mark). For a reply built in the
+ * buffer of the request it answers.
+ */
+void us_pkt_reset_meta(struct us_pkt *p);
 static inline struct us_pkt *us_pkt_get(struct us_pkt *p)
 {
 	p->refcnt++;

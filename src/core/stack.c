@@ -137,9 +137,12 @@ US_API struct us_stack *us_stack_new(const struct us_stack_opts *opts)
 	return st;
 
 err_modules:
-	for (int d = 1; d <= US_MAX_DEVS; d++)
-		if (st->devs[d])
-			us_netdev_unregister(st->devs[d]);
+	for (int d = 1; d <= US_MAX_DEVS; d++) {
+		if (!st->devs[d])
+			continue;
+		ifaddr_flush_dev(st, st->devs[d]); /* lo's addresses, as us_stack_free */
+		us_netdev_unregister(st->devs[d]);
+	}
 	while (i-- > 0)
 		modules[i].fini(st);
 	close(st->epoll_fd);

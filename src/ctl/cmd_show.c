@@ -108,42 +108,46 @@ static void link_json(struct us_json *j, const struct us_netdev *dev)
 	us_json_obj_end(j);
 }
 
-static int link_show(struct ctl_client *c, const char *only)
+static void link_text(struct ctl_client *c, const struct us_netdev *dev)
 {
-	struct us_stack *st = c->st;
+	const struct us_netdev_stats *s = &dev->stats;
+
+	link_header_text(c, dev, true);
+	ctl_printf(c, "    RX: packets %llu bytes %llu errors %llu dropped %llu\n",
+		   (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
+		   (unsigned long long)s->rx_errors, (unsigned long long)s->rx_dropped);
+	ctl_printf(c, "    TX: packets %llu bytes %llu errors %llu dropped %llu\n",
+		   (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
+		   (unsigned long long)s->tx_errors, (unsigned long long)s->tx_dropped);
+}
+
+static void link_show_dev(struct ctl_client *c, struct us_json *j, const struct us_netdev *dev)
+{
+	if (j)
+		link_json(j, dev);
+	else
+		link_text(c, dev);
+}
+
+/* `link show` and `addr show`: @each for every device, or only the one named @only. */
+static int dev_show(struct ctl_client *c, const char *only,
+		    void (*each)(struct ctl_client *c, struct us_json *j,
+				 const struct us_netdev *dev))
+{
 	struct us_netdev *one = NULL;
-	struct us_buf b;
-	struct us_json j;
+	struct ctl_list l;
+	struct us_json *j;
 
 	if (only && !(one = ctl_dev_arg(c, only)))
 		return CTL_EXIT_FAIL;
-	if (c->json) {
-		ctl_json_start(&b, &j);
-		us_json_arr_begin(&j);
-	}
+	j = ctl_list_begin(c, &l);
 	for (int d = 1; d <= US_MAX_DEVS; d++) {
-		const struct us_netdev *dev = st->devs[d];
-		const struct us_netdev_stats *s;
+		const struct us_netdev *dev = c->st->devs[d];
 
-		if (!dev || (one && dev != one))
-			continue;
-		if (c->json) {
-			link_json(&j, dev);
-			continue;
-		}
-		s = &dev->stats;
-		link_header_text(c, dev, true);
-		ctl_printf(c, "    RX: packets %llu bytes %llu errors %llu dropped %llu\n",
-			   (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
-			   (unsigned long long)s->rx_errors, (unsigned long long)s->rx_dropped);
-		ctl_printf(c, "    TX: packets %llu bytes %llu errors %llu dropped %llu\n",
-			   (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
-			   (unsigned long long)s->tx_errors, (unsigned long long)s->tx_dropped);
+		if (dev && (!one || dev == one))
+			each(c, j, dev);
 	}
-	if (c->json) {
-		us_json_arr_end(&j);
-		ctl_json_emit(c, &b, &j);
-	}
+	ctl_list_end(c, &l);
 	return CTL_EXIT_OK;
 }
 
@@ -186,22 +190,20 @@ static int link_set(struct ctl_client *c, int argc, char **argv)
 		if (err)
 			return ctl_fail(c, "link set", err);
 	}
-	if (c->json)
-		ctl_printf(c, "{}\n");
-	return CTL_EXIT_OK;
+	return ctl_done(c);
 }
 
 int ctl_cmd_link(struct ctl_client *c, int argc, char **argv)
 {
 	if (argc == 1)
-		return link_show(c, NULL);
-	if (!strcmp(argv[1], "show") || !strcmp(argv[1], "list") || !strcmp(argv[1], "ls")) {
+		return dev_show(c, NULL, link_show_dev);
+	if (ctl_is_show(argv[1])) {
 		if (argc == 2)
-			return link_show(c, NULL);
+			return dev_show(c, NULL, link_show_dev);
 		if (argc == 3)
-			return link_show(c, argv[2]);
+			return dev_show(c, argv[2], link_show_dev);
 		if (argc == 4 && !strcmp(argv[2], "dev"))
-			return link_show(c, argv[3]);
+			return dev_show(c, argv[3], link_show_dev);
 		return ctl_usage(c, "link [show [DEV]]");
 	}
 	if (!strcmp(argv[1], "set"))
@@ -251,39 +253,16 @@ static void addr_json(struct us_json *j, const struct us_netdev *dev, const stru
 	us_json_obj_end(j);
 }
 
-static int addr_show(struct ctl_client *c, const char *only)
+static void addr_show_dev(struct ctl_client *c, struct us_json *j, const struct us_netdev *dev)
 {
-	struct us_stack *st = c->st;
-	struct us_netdev *one = NULL;
-	struct us_buf b;
-	struct us_json j;
-
-	if (only && !(one = ctl_dev_arg(c, only)))
-		return CTL_EXIT_FAIL;
-	if (c->json) {
-		ctl_json_start(&b, &j);
-		us_json_arr_begin(&j);
+	if (!j)
+		link_header_text(c, dev, false);
+	for (const struct us_ifaddr *a = dev->in_dev ? dev->in_dev->addrs : NULL; a; a = a->next) {
+		if (j)
+			addr_json(j, dev, a);
+		else
+			addr_text(c, dev, a);
 	}
-	for (int d = 1; d <= US_MAX_DEVS; d++) {
-		const struct us_netdev *dev = st->devs[d];
-		const struct us_ifaddr *a;
-
-		if (!dev || (one && dev != one))
-			continue;
-		if (!c->json)
-			link_header_text(c, dev, false);
-		for (a = dev->in_dev ? dev->in_dev->addrs : NULL; a; a = a->next) {
-			if (c->json)
-				addr_json(&j, dev, a);
-			else
-				addr_text(c, dev, a);
-		}
-	}
-	if (c->json) {
-		us_json_arr_end(&j);
-		ctl_json_emit(c, &b, &j);
-	}
-	return CTL_EXIT_OK;
 }
 
 static int addr_change(struct ctl_client *c, bool add, int argc, char **argv)
@@ -323,26 +302,24 @@ static int addr_change(struct ctl_client *c, bool add, int argc, char **argv)
 	}
 	if (err)
 		return ctl_fail(c, add ? "addr add" : "addr del", err);
-	if (c->json)
-		ctl_printf(c, "{}\n");
-	return CTL_EXIT_OK;
+	return ctl_done(c);
 }
 
 int ctl_cmd_addr(struct ctl_client *c, int argc, char **argv)
 {
 	if (argc == 1)
-		return addr_show(c, NULL);
-	if (!strcmp(argv[1], "show") || !strcmp(argv[1], "list") || !strcmp(argv[1], "ls")) {
+		return dev_show(c, NULL, addr_show_dev);
+	if (ctl_is_show(argv[1])) {
 		if (argc == 2)
-			return addr_show(c, NULL);
+			return dev_show(c, NULL, addr_show_dev);
 		if (argc == 4 && !strcmp(argv[2], "dev"))
-			return addr_show(c, argv[3]);
+			return dev_show(c, argv[3], addr_show_dev);
 		if (argc == 3)
-			return addr_show(c, argv[2]);
+			return dev_show(c, argv[2], addr_show_dev);
 		return ctl_usage(c, "addr [show] [dev DEV]");
 	}
 	if (!strcmp(argv[1], "dev") && argc == 3)
-		return addr_show(c, argv[2]);
+		return dev_show(c, argv[2], addr_show_dev);
 	if (!strcmp(argv[1], "add"))
 		return addr_change(c, true, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "del") || !strcmp(argv[1], "delete"))
@@ -460,8 +437,7 @@ static int route_show(struct ctl_client *c, int argc, char **argv)
 {
 	struct route_show_ctx x = { .c = c };
 	int table = US_RT_TABLE_MAIN;
-	struct us_buf b;
-	struct us_json j;
+	struct ctl_list l;
 
 	if (argc == 2 && !strcmp(argv[0], "table")) {
 		if (!strcmp(argv[1], "main") || !strcmp(argv[1], "254"))
@@ -476,21 +452,15 @@ static int route_show(struct ctl_client *c, int argc, char **argv)
 		return ctl_usage(c, "route [show] [table main|local|all]");
 	}
 	x.show_table = table != US_RT_TABLE_MAIN;
-	if (c->json) {
-		ctl_json_start(&b, &j);
-		us_json_arr_begin(&j);
-		x.j = &j;
-	}
+	x.j = ctl_list_begin(c, &l);
 	fib_dump(c->st, table, route_show_cb, &x);
-	if (c->json) {
-		us_json_arr_end(&j);
-		ctl_json_emit(c, &b, &j);
-	}
+	ctl_list_end(c, &l);
 	return CTL_EXIT_OK;
 }
 
 static int route_get(struct ctl_client *c, int argc, char **argv)
 {
+	struct ctl_list l;
 	struct us_route r;
 	uint32_t dst;
 	int err;
@@ -500,18 +470,9 @@ static int route_get(struct ctl_client *c, int argc, char **argv)
 	err = fib_lookup(c->st, dst, &r);
 	if (err)
 		return ctl_fail(c, "route get", err);
-	if (c->json) {
-		struct us_buf b;
-		struct us_json j;
-
-		ctl_json_start(&b, &j);
-		us_json_arr_begin(&j);
-		route_json(c, &j, &r);
-		us_json_arr_end(&j);
-		ctl_json_emit(c, &b, &j);
-	} else {
-		route_text(c, &r, true);
-	}
+	route_show_cb(&r, &(struct route_show_ctx){ .c = c, .j = ctl_list_begin(c, &l),
+						    .show_table = true });
+	ctl_list_end(c, &l);
 	return CTL_EXIT_OK;
 }
 
@@ -550,16 +511,14 @@ static int route_change(struct ctl_client *c, bool add, int argc, char **argv)
 	}
 	if (err)
 		return ctl_fail(c, add ? "route add" : "route del", err);
-	if (c->json)
-		ctl_printf(c, "{}\n");
-	return CTL_EXIT_OK;
+	return ctl_done(c);
 }
 
 int ctl_cmd_route(struct ctl_client *c, int argc, char **argv)
 {
 	if (argc == 1)
 		return route_show(c, 0, NULL);
-	if (!strcmp(argv[1], "show") || !strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
+	if (ctl_is_show(argv[1]))
 		return route_show(c, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "table"))
 		return route_show(c, argc - 1, argv + 1);
@@ -612,8 +571,7 @@ static int neigh_show_cb(const struct us_neigh_info *n, void *arg)
 static int neigh_show(struct ctl_client *c, int argc, char **argv)
 {
 	struct neigh_show_ctx x = { .c = c };
-	struct us_buf b;
-	struct us_json j;
+	struct ctl_list l;
 
 	if (argc == 2 && !strcmp(argv[0], "dev")) {
 		struct us_netdev *dev = ctl_dev_arg(c, argv[1]);
@@ -623,16 +581,9 @@ static int neigh_show(struct ctl_client *c, int argc, char **argv)
 	} else if (argc != 0) {
 		return ctl_usage(c, "neigh [show] [dev DEV]");
 	}
-	if (c->json) {
-		ctl_json_start(&b, &j);
-		us_json_arr_begin(&j);
-		x.j = &j;
-	}
+	x.j = ctl_list_begin(c, &l);
 	neigh_dump(c->st, neigh_show_cb, &x);
-	if (c->json) {
-		us_json_arr_end(&j);
-		ctl_json_emit(c, &b, &j);
-	}
+	ctl_list_end(c, &l);
 	return CTL_EXIT_OK;
 }
 
@@ -677,16 +628,14 @@ static int neigh_change(struct ctl_client *c, const char *op, int argc, char **a
 	}
 	if (err)
 		return ctl_fail(c, add ? "neigh add" : "neigh del", err);
-	if (c->json)
-		ctl_printf(c, "{}\n");
-	return CTL_EXIT_OK;
+	return ctl_done(c);
 }
 
 int ctl_cmd_neigh(struct ctl_client *c, int argc, char **argv)
 {
 	if (argc == 1)
 		return neigh_show(c, 0, NULL);
-	if (!strcmp(argv[1], "show") || !strcmp(argv[1], "list") || !strcmp(argv[1], "ls"))
+	if (ctl_is_show(argv[1]))
 		return neigh_show(c, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "add") || !strcmp(argv[1], "del") || !strcmp(argv[1], "delete"))
 		return neigh_change(c, argv[1], argc - 2, argv + 2);
@@ -698,9 +647,7 @@ int ctl_cmd_neigh(struct ctl_client *c, int argc, char **argv)
 		if (!dev)
 			return CTL_EXIT_FAIL;
 		neigh_flush_dev(c->st, dev->ifindex);
-		if (c->json)
-			ctl_printf(c, "{}\n");
-		return CTL_EXIT_OK;
+		return ctl_done(c);
 	}
 	return ctl_usage(c, "neigh [show] [dev DEV] | neigh add IP lladdr MAC dev DEV | "
 			    "neigh del IP dev DEV | neigh flush dev DEV");

@@ -125,3 +125,32 @@ int ctl_usage(struct ctl_client *c, const char *usage)
 	ctl_eprintf(c, "ustack: usage: %s\n", usage);
 	return CTL_EXIT_USAGE;
 }
+
+struct us_json *ctl_list_begin(struct ctl_client *c, struct ctl_list *l)
+{
+	if (!c->json)
+		return NULL;
+	ctl_json_start(&l->b, &l->j);
+	us_json_arr_begin(&l->j);
+	return &l->j;
+}
+
+void ctl_list_end(struct ctl_client *c, struct ctl_list *l)
+{
+	if (!c->json)
+		return;
+	us_json_arr_end(&l->j);
+	ctl_json_emit(c, &l->b, &l->j);
+}
+
+int ctl_done(struct ctl_client *c)
+{
+	if (c->json)
+		ctl_printf(c, "{}\n");
+	return CTL_EXIT_OK;
+}
+
+bool ctl_is_show(const char *word)
+{
+	return !strcmp(word, "show") || !strcmp(word, "list") || !strcmp(word, "ls");
+}

@@ -68,6 +68,19 @@ void ctl_write(struct ctl_client *c, char type, const void *data, size_t len);
 void ctl_json_start(struct us_buf *b, struct us_json *j);
 void ctl_json_emit(struct ctl_client *c, struct us_buf *b, struct us_json *j);
 
+/* A command's listing, as a JSON array (-j) or as text: ctl_list_begin opens the array
+ * and returns its emitter, or NULL in text mode; ctl_list_end sends the document. */
+struct ctl_list {
+	struct us_buf b;
+	struct us_json j;
+};
+struct us_json *ctl_list_begin(struct ctl_client *c, struct ctl_list *l);
+void ctl_list_end(struct ctl_client *c, struct ctl_list *l);
+/* The end of a command that changed something: "{}" with -j, nothing as text. */
+int ctl_done(struct ctl_client *c);
+/* Is @word one of the words `ip` takes for "show" (show, list, ls)? */
+bool ctl_is_show(const char *word);
+
 /* Ends the running command with exit @status (0..255); the connection closes once the
  * output is flushed. Asynchronous commands call it themselves. */
 void ctl_finish(struct ctl_client *c, int status);

@@ -15,43 +15,28 @@
 
 #include "core/stack.h"
 #include "dev/devices.h"
+#include "dev/rxq.h"
 
 #define LOOP_MTU 65536
 
 struct loop_priv {
-	struct us_pktq rxq; /* unbounded as a queue; bounded by netdev_max_backlog on push */
+	struct us_pktq rxq; /* dev/rxq.h: bounded by net.core.netdev_max_backlog */
 };
 
 static const struct us_netdev_ops loop_ops;
 
-/* Puts @p (a packet of dev's stack) on the receive queue. Consumes @p. */
-static bool loop_enqueue(struct us_netdev *dev, struct us_pkt *p)
-{
-	struct loop_priv *lp = dev->priv;
-	struct us_stack *st = dev->st;
-
-	if (lp->rxq.len >= (unsigned)st->cfg.netdev_max_backlog) {
-		dev->stats.rx_dropped++;
-		us_drop(st, p, US_DROP_DEV_RX_BACKLOG);
-		return false;
-	}
-	us_pktq_push(&lp->rxq, p);
-	return true;
-}
-
 static int loop_rx_batch(struct us_netdev *dev, struct us_pkt **out, int max)
 {
 	struct loop_priv *lp = dev->priv;
-	int n = 0;
+	int n = us_rxq_take(&lp->rxq, out, max);
 
-	while (n < max && lp->rxq.len)
-		out[n++] = us_pktq_pop(&lp->rxq);
 	us_capture_rx_batch(dev, n);
 	return n;
 }
 
 static int loop_tx_batch(struct us_netdev *dev, struct us_pkt **pkts, int n)
 {
+	struct loop_priv *lp = dev->priv;
 	struct us_stack *st = dev->st;
 	int sent = 0;
 
@@ -81,7 +66,7 @@ static int loop_tx_batch(struct us_netdev *dev, struct us_pkt **pkts, int n)
 		p->pkt_type = US_PKT_HOST;
 		if (p->csum == US_CSUM_VERIFIED)
 			p->csum = US_CSUM_NONE;
-		if (loop_enqueue(dev, p))
+		if (us_rxq_push(dev, &lp->rxq, p))
 			sent++;
 	}
 	return sent;
@@ -143,22 +128,9 @@ int us_loopback_create(struct us_stack *st)
 
 int dev_loop_inject(struct us_netdev *dev, const void *frame, size_t len)
 {
-	struct us_stack *st = dev->st;
 	struct loop_priv *lp = dev->priv;
-	struct us_pkt *p;
 
 	if (dev->ops != &loop_ops)
 		return -EOPNOTSUPP;
-	if (len > US_PKT_MAX_LARGE)
-		return -EMSGSIZE;
-	if (lp->rxq.len >= (unsigned)st->cfg.netdev_max_backlog)
-		return -ENOBUFS;
-	p = us_pkt_alloc(&st->pool, len);
-	if (!p)
-		return -ENOBUFS;
-	if (len)
-		memcpy(us_pkt_put(p, len), frame, len);
-	p->flags = US_PKT_F_LOOPED;
-	us_pktq_push(&lp->rxq, p);
-	return 0;
+	return us_rxq_inject(dev, &lp->rxq, frame, len, US_PKT_F_LOOPED);
 }

@@ -14,6 +14,14 @@
  *
  * Also the target of us_dev_inject() (tests and the fuzzer): injected frames
  * join the same receive queue.
+ *
+ * An end may carry an impairment engine (impair.h, set by the simulator with
+ * dev_pair_set_impair): then the copy of each frame sent by the peer is
+ * offered to the engine at the receiving stack's clock instead of being
+ * queued, rx_batch takes the frames whose release time has come (after any
+ * injected ones), and next_rx_ns() reports the engine's next release time, so
+ * whoever drives the clock can jump straight to it. The engine's own limit
+ * bounds what it holds, in place of the backlog bound.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +29,7 @@
 
 #include "core/stack.h"
 #include "dev/devices.h"
+#include "dev/impair.h"
 
 #define ETH_HLEN 14
 #define VLAN_HLEN 4
@@ -29,6 +38,7 @@ struct pair_end {
 	struct us_netdev *dev;
 	struct pair_end *peer; /* NULL once the other end is closed */
 	struct us_pktq rxq;    /* frames received, in this end's stack's buffers */
+	struct us_impair *imp; /* impairs the frames arriving here, or NULL */
 };
 
 static const struct us_netdev_ops pair_ops;
@@ -41,7 +51,7 @@ static bool pair_deliver(struct pair_end *to, const struct us_pkt *p)
 	size_t len = us_pkt_len(p);
 	struct us_pkt *c;
 
-	if (to->rxq.len >= (unsigned)st->cfg.netdev_max_backlog) {
+	if (!to->imp && to->rxq.len >= (unsigned)st->cfg.netdev_max_backlog) {
 		dev->stats.rx_dropped++;
 		us_drop(st, NULL, US_DROP_DEV_RX_BACKLOG);
 		return false;
@@ -63,7 +73,10 @@ static bool pair_deliver(struct pair_end *to, const struct us_pkt *p)
 	}
 	c->gso_size = p->gso_size;
 	c->gso_type = p->gso_type;
-	us_pktq_push(&to->rxq, c);
+	if (to->imp)
+		us_impair_enqueue(to->imp, c, us_clock_now(&st->clock));
+	else
+		us_pktq_push(&to->rxq, c);
 	return true;
 }
 
@@ -74,6 +87,13 @@ static int pair_rx_batch(struct us_netdev *dev, struct us_pkt **out, int max)
 
 	while (n < max && pe->rxq.len)
 		out[n++] = us_pktq_pop(&pe->rxq);
+	while (n < max && pe->imp) {
+		struct us_pkt *p = us_impair_dequeue(pe->imp, dev->st->now_ns);
+
+		if (!p)
+			break;
+		out[n++] = p;
+	}
 	us_capture_rx_batch(dev, n);
 	return n;
 }
@@ -113,7 +133,9 @@ static uint64_t pair_next_rx_ns(struct us_netdev *dev)
 {
 	struct pair_end *pe = dev->priv;
 
-	return pe->rxq.len ? 0 : UINT64_MAX;
+	if (pe->rxq.len)
+		return 0;
+	return pe->imp ? us_impair_next_ns(pe->imp) : UINT64_MAX;
 }
 
 static void pair_close(struct us_netdev *dev)
@@ -125,6 +147,7 @@ static void pair_close(struct us_netdev *dev)
 	if (pe->peer)
 		pe->peer->peer = NULL;
 	us_pktq_purge(&pe->rxq);
+	us_impair_free(pe->imp);
 	free(pe);
 	dev->priv = NULL;
 }
@@ -220,5 +243,16 @@ int dev_pair_inject(struct us_netdev *dev, const void *frame, size_t len)
 	if (len)
 		memcpy(us_pkt_put(p, len), frame, len);
 	us_pktq_push(&pe->rxq, p);
+	return 0;
+}
+
+int dev_pair_set_impair(struct us_netdev *dev, struct us_impair *imp)
+{
+	struct pair_end *pe = dev->priv;
+
+	if (dev->ops != &pair_ops)
+		return -EOPNOTSUPP;
+	us_impair_free(pe->imp);
+	pe->imp = imp;
 	return 0;
 }

@@ -14,9 +14,13 @@
  * the GSO fields in both directions.
  *
  * Receive: one read() per frame (the kernel delivers exactly one frame per
- * read), until EAGAIN or the batch is full. Transmit: one writev() per frame
- * (TAP has no batching write); EAGAIN means the kernel side's queue is full,
- * and the frame is dropped and counted as tx_dropped.
+ * read), until EAGAIN or the batch is full. Frames are read into pool buffers;
+ * when the MTU is larger than a pool buffer holds (jumbo frames), the read is a
+ * readv() whose second part is a per-device spill area, so only frames that
+ * really are larger than a pool buffer cost a large buffer (and a copy), not
+ * every frame. Transmit: one writev() per frame (TAP has no batching write);
+ * EAGAIN means the kernel side's queue is full, and the frame is dropped and
+ * counted as tx_dropped.
  *
  * Never called by protocol code: only by us_netdev_poll_rx/us_netdev_flush.
  */
@@ -50,7 +54,9 @@
 #define VNET_GSO_ECN 0x80
 
 struct tap_priv {
-	bool vnet; /* frames carry a virtio-net header */
+	bool vnet;      /* frames carry a virtio-net header */
+	uint8_t *spill; /* receive overflow for frames larger than a pool buffer */
+	size_t spill_cap;
 };
 
 static const struct us_netdev_ops tap_ops;
@@ -164,34 +170,85 @@ static size_t tap_frame_max(const struct us_netdev *dev)
 	return (size_t)dev->mtu + ETH_HLEN + VLAN_HLEN;
 }
 
+/*
+ * Reads one frame of at most @room bytes (the virtio-net header included) into the
+ * pool buffer @p, which has room for @first of them; the rest goes to the device's
+ * spill area (a readv), which exists only when the MTU needs it. Returns the bytes
+ * read (p's length is not changed) or -errno.
+ */
+static ssize_t tap_read(struct us_netdev *dev, struct us_pkt *p, size_t first, size_t room)
+{
+	struct tap_priv *tp = dev->priv;
+	struct iovec iov[2];
+	ssize_t got;
+
+	if (first == room) {
+		got = read(dev->fd, p->data, room);
+		return got < 0 ? -errno : got;
+	}
+	if (tp->spill_cap < room - first) {
+		/* Grows only when the MTU does, not per frame. */
+		uint8_t *sp = realloc(tp->spill, room - first);
+
+		if (!sp)
+			return -ENOMEM;
+		tp->spill = sp;
+		tp->spill_cap = room - first;
+	}
+	iov[0] = (struct iovec){ .iov_base = p->data, .iov_len = first };
+	iov[1] = (struct iovec){ .iov_base = tp->spill, .iov_len = room - first };
+	got = readv(dev->fd, iov, 2);
+	return got < 0 ? -errno : got;
+}
+
+/* A frame of @len bytes read into pool buffer @p (its first @first bytes) and the spill
+ * area: moves it into a large buffer. Consumes @p; NULL when none is left (counted). */
+static struct us_pkt *tap_unspill(struct us_netdev *dev, struct us_pkt *p, size_t first,
+				  size_t len)
+{
+	struct tap_priv *tp = dev->priv;
+	struct us_pkt *big = us_pkt_alloc(&dev->st->pool, len);
+
+	if (big) {
+		memcpy(us_pkt_put(big, first), p->data, first);
+		memcpy(us_pkt_put(big, len - first), tp->spill, len - first);
+	}
+	us_pkt_free(p);
+	if (!big) {
+		dev->stats.rx_dropped++;
+		us_drop(dev->st, NULL, US_DROP_NOMEM);
+	}
+	return big;
+}
+
 static int tap_rx_batch(struct us_netdev *dev, struct us_pkt **out, int max)
 {
 	struct tap_priv *tp = dev->priv;
 	struct us_stack *st = dev->st;
 	size_t vlen = tp->vnet ? VNET_HDR_LEN : 0;
-	size_t frame_max = tap_frame_max(dev);
+	/* One byte more than the largest valid frame: a read that fills the whole
+	 * buffer was truncated by the kernel. */
+	size_t room = vlen + tap_frame_max(dev) + 1;
+	size_t first = room < US_PKT_POOL_DATA ? room : US_PKT_POOL_DATA;
 	int n = 0, err = 0;
 
 	/* At most @max reads, good frames or bad, and none after a failed one. */
 	for (int reads = 0; reads < max; reads++) {
-		/* One byte more than the largest valid frame: a read that fills the
-		 * whole buffer was truncated by the kernel. */
-		size_t room = vlen + frame_max + 1;
-		struct us_pkt *p = us_pkt_alloc(&st->pool, room);
+		struct us_pkt *p = us_pkt_alloc(&st->pool, first);
 		ssize_t got;
 
 		if (!p)
 			break; /* out of buffers: the frame waits in the kernel's queue */
-		got = read(dev->fd, p->data, room);
+		got = tap_read(dev, p, first, room);
 		if (got < 0) {
 			us_pkt_free(p); /* a pool buffer: back on the free list, no syscall */
-			if (errno == EINTR)
+			if (got == -EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				err = -errno;
+			if (got != -EAGAIN && got != -EWOULDBLOCK) {
+				err = (int)got;
 				dev->stats.rx_errors++;
 				us_log_ratelimited(st, US_LOG_WARN, "tap", "%s: read: %s", dev->name,
-						   strerror(errno));
+						   strerror((int)-got));
 			}
 			break;
 		}
@@ -200,7 +257,13 @@ static int tap_rx_batch(struct us_netdev *dev, struct us_pkt **out, int max)
 			us_drop(st, p, US_DROP_DEV_RX_ERROR);
 			continue;
 		}
-		us_pkt_put(p, (size_t)got);
+		if ((size_t)got > first) {
+			p = tap_unspill(dev, p, first, (size_t)got);
+			if (!p)
+				continue;
+		} else {
+			us_pkt_put(p, (size_t)got);
+		}
 		if (vlen) {
 			uint8_t hdr[VNET_HDR_LEN];
 
@@ -285,6 +348,7 @@ static void tap_close(struct us_netdev *dev)
 	if (dev->fd >= 0)
 		close(dev->fd); /* a non-persistent TAP interface disappears with it */
 	dev->fd = -1;
+	free(tp->spill);
 	free(tp);
 	dev->priv = NULL;
 }

@@ -95,8 +95,9 @@ int dev_pkt_to_vnet(const struct us_pkt *p, uint8_t hdr[VNET_HDR_LEN]);
  *   us_capture_rx_batch(dev, n)  at the end of rx_batch, with the number of
  *                                frames returned (us_netdev_poll_rx captures
  *                                each of them next; the last one flushes);
- *   us_capture_tx_done(dev)      at the end of tx_batch (the batch's frames
- *                                were captured before tx_batch was called).
+ *   us_capture_tx_done(dev)      in tx_batch, before writing (the batch's
+ *                                frames were captured before tx_batch was
+ *                                called, so they are on file first).
  * Both are cheap no-ops when the device has no capture.
  */
 void us_capture_rx_batch(struct us_netdev *dev, int n);

@@ -59,4 +59,22 @@ const struct us_impair_stats *us_impair_stats(const struct us_impair *imp);
  */
 int us_impair_parse(const char *spec, struct us_impair_cfg *cfg, const char **bad);
 
+/* The largest cfg.limit the parser accepts (us_impair_new clamps to it): held frames
+ * and the engine's memory stay bounded. */
+#define US_IMPAIR_LIMIT_MAX (1u << 20)
+/* Frames held now (delayed or waiting for the serialiser). */
+unsigned us_impair_held(const struct us_impair *imp);
+
+struct us_netdev;
+/*
+ * dev_pair_set_impair - impair the frames arriving at the pair end @dev (sent by
+ * its peer): each is copied into @dev's stack's buffers as usual, offered to @imp at
+ * the receiving stack's clock, and received when its release time has come;
+ * next_rx_ns() reports that time, so a simulator can jump its clock to it. @imp must
+ * draw duplicates from @dev's stack's pool. @dev owns @imp from now on (freed with
+ * its held frames when the device closes, or when replaced); NULL removes it.
+ * Return: 0, or -EOPNOTSUPP when @dev is not a pair end (@imp is then not taken).
+ */
+int dev_pair_set_impair(struct us_netdev *dev, struct us_impair *imp);
+
 #endif

@@ -129,7 +129,8 @@ int us_netdev_flush(struct us_netdev *dev)
 			total += sent;
 		}
 		if (sent < n)
-			break; /* the device is backed up; the rest waits for the next round */
+			break; /* a frame was refused (queue full, or dropped): the rest waits
+				* for the next round, which us_stack_next_deadline_ns makes "now" */
 	}
 	return total;
 }

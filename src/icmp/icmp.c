@@ -40,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "ip/fib.h"
 #include "ip/ifaddr.h"
 #include "ip/ip.h"
@@ -162,30 +161,6 @@ static bool icmp_addr_is_bcast(struct us_stack *st, uint32_t addr)
 	if (ipv4_is_lbcast(addr) || ipv4_is_multicast(addr))
 		return true;
 	return fib_lookup(st, addr, &rt) == 0 && rt.type == US_RTN_BROADCAST;
-}
-
-enum us_drop_reason icmp_parse_quoted(const uint8_t *buf, size_t len, struct ipv4_repr *out)
-{
-	uint8_t hdr[IPV4_MAX_HDR_LEN];
-	size_t hl;
-	uint16_t total;
-
-	if (len < IPV4_HDR_LEN || (buf[IPV4_OFF_VER_IHL] >> 4) != 4)
-		return US_DROP_ICMP_MALFORMED;
-	hl = (size_t)(buf[IPV4_OFF_VER_IHL] & 0x0f) * 4;
-	if (hl < IPV4_HDR_LEN || hl > len)
-		return US_DROP_ICMP_MALFORMED;
-	total = rd16(buf + IPV4_OFF_LEN);
-	if (total < hl)
-		return US_DROP_ICMP_MALFORMED;
-	/* Parse a copy of the header alone, its total length set to the header length, so
-	 * the parser checks everything but how much of the datagram was quoted. */
-	memcpy(hdr, buf, hl);
-	wr16(hdr + IPV4_OFF_LEN, (uint16_t)hl);
-	if (ipv4_parse(hdr, hl, true, out) != US_DROP_NONE)
-		return US_DROP_ICMP_MALFORMED;
-	out->total_len = total;
-	return US_DROP_NONE;
 }
 
 static void icmp_count_out(struct us_stack *st, uint8_t type)
@@ -355,7 +330,7 @@ void icmp_send_error(struct us_stack *st, const struct us_pkt *orig, uint8_t typ
 	if (orig->tail <= iph)
 		return;
 	avail = (size_t)(orig->tail - iph);
-	if (icmp_parse_quoted(iph, avail, &o) != US_DROP_NONE)
+	if (ipv4_parse_quoted(iph, avail, &o) != US_DROP_NONE)
 		return;
 
 	/* RFC 1122 3.2.2 / RFC 1812 4.3.2.7: the datagrams never answered with an error. */
@@ -464,16 +439,6 @@ static void icmp_echo(struct us_stack *st, struct us_pkt *p, const struct ipv4_r
 		return;
 	}
 
-	q = us_pkt_alloc(&st->pool, len);
-	if (!q) {
-		US_INC(st, IcmpOutErrors);
-		us_drop(st, p, US_DROP_NOMEM);
-		return;
-	}
-	memcpy(us_pkt_put(q, len), p->data, len);
-	r.payload_len = len - ICMP_HDR_LEN;
-	icmp_emit(&r, q->data);
-
 	struct us_ip_tx tx = {
 		.src = src,
 		.dst = ip->src,
@@ -481,7 +446,25 @@ static void icmp_echo(struct us_stack *st, struct us_pkt *p, const struct ipv4_r
 		.tos = ip->tos, /* as Linux's icmp_reply */
 		.df = 0,
 	};
-	us_pkt_free(p);
+
+	/* The reply is the request with another type: build it in the request's own
+	 * buffer (no allocation, no copy) when nobody else holds that buffer and it has
+	 * a fresh packet's headroom for the headers below (the request's took it). */
+	if (p->refcnt == 1 && us_pkt_headroom(p) >= US_PKT_HEADROOM) {
+		q = p;
+		us_pkt_reset_meta(q);
+	} else {
+		q = us_pkt_alloc(&st->pool, len);
+		if (!q) {
+			US_INC(st, IcmpOutErrors);
+			us_drop(st, p, US_DROP_NOMEM);
+			return;
+		}
+		memcpy(us_pkt_put(q, len), p->data, len);
+		us_pkt_free(p);
+	}
+	r.payload_len = len - ICMP_HDR_LEN;
+	icmp_emit(&r, q->data);
 	icmp_output(st, &tx, q);
 }
 
@@ -500,7 +483,7 @@ static void icmp_input_error(struct us_stack *st, struct us_pkt *p, const struct
 	bool fatal;
 	int err;
 
-	if (icmp_parse_quoted(quote, qlen, &q) != US_DROP_NONE) {
+	if (ipv4_parse_quoted(quote, qlen, &q) != US_DROP_NONE) {
 		US_INC(st, IcmpInErrors);
 		us_drop(st, p, US_DROP_ICMP_MALFORMED);
 		return;

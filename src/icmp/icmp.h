@@ -55,13 +55,4 @@ int icmp_output(struct us_stack *st, const struct us_ip_tx *tx, struct us_pkt *p
  */
 int icmp_err_convert(uint8_t type, uint8_t code, bool *fatal);
 
-/*
- * icmp_parse_quoted - decode the IP header quoted in an ICMP error (@len bytes at @buf).
- * Unlike ipv4_parse, the quote may stop after the header plus 8 bytes (RFC 792), so
- * its total length is not checked against @len, and its checksum is not verified (a
- * router may quote a header it already changed). Return: US_DROP_NONE or
- * US_DROP_ICMP_MALFORMED.
- */
-enum us_drop_reason icmp_parse_quoted(const uint8_t *buf, size_t len, struct ipv4_repr *out);
-
 #endif

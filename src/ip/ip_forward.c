@@ -15,24 +15,9 @@
  * unless accept_source_route is set, and then they are forwarded by their
  * destination address like any other datagram).
  */
-#include "base/bytes.h"
 #include "icmp/icmp.h"
 #include "ip/ip.h"
-#include "wire/checksum.h"
 #include "wire/icmp.h"
-
-/*
- * RFC 1812 5.3.1: decrement the TTL by one; RFC 1624 eqn. 3 updates the header
- * checksum for the changed 16-bit word (TTL, protocol) without summing the header.
- */
-static void ip_decrease_ttl(uint8_t *hdr)
-{
-	uint16_t old = rd16(hdr + IPV4_OFF_TTL);
-	uint16_t new_ = (uint16_t)(old - 0x100);
-
-	wr16(hdr + IPV4_OFF_TTL, new_);
-	wr16(hdr + IPV4_OFF_CSUM, csum_replace16(rd16(hdr + IPV4_OFF_CSUM), old, new_));
-}
 
 void ip_forward(struct us_stack *st, struct us_pkt *p, const struct ipv4_repr *ip,
 		const struct us_route *rt)
@@ -87,7 +72,7 @@ void ip_forward(struct us_stack *st, struct us_pkt *p, const struct ipv4_repr *i
 		}
 		p = c;
 	}
-	ip_decrease_ttl(us_pkt_network(p));
+	ipv4_decrement_ttl(us_pkt_network(p)); /* RFC 1812 5.3.1 */
 	p->flags |= US_PKT_F_FORWARDED;
 	p->flags &= (uint8_t)~US_PKT_F_LOCAL_OUT;
 	/* Hook point: NF_INET_FORWARD (filter/, a later issue). No redirect is sent when

@@ -23,31 +23,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "ip/ip.h"
-#include "wire/checksum.h"
-
-/*
- * A transport checksum left for the device (US_CSUM_PARTIAL: the field holds the
- * pseudo-header sum, the bytes from csum_start on still need summing) can no longer
- * be finished by the device once the payload is split: finish it here.
- */
-static int frag_complete_csum(struct us_pkt *p, uint8_t proto)
-{
-	uint8_t *start = p->head + p->csum_start;
-	uint8_t *field = start + p->csum_offset;
-	uint16_t sum;
-
-	if (start < p->data || start >= p->tail || field + 2 > p->tail)
-		return -EINVAL;
-	sum = csum_fold(csum_partial(start, (size_t)(p->tail - start), 0));
-	/* RFC 768: a computed UDP checksum of zero is sent as all ones. */
-	if (sum == 0 && proto == 17)
-		sum = 0xffff;
-	wr16(field, sum);
-	p->csum = US_CSUM_NONE;
-	return 0;
-}
 
 /* Builds one fragment: header @hdr (its fields set by the caller), @opts of
  * hdr->opt_len bytes, then @len payload bytes from @payload. NULL when out of buffers. */
@@ -91,7 +67,9 @@ int ip_fragment(struct us_stack *st, struct us_pkt *p, uint32_t mtu,
 	us_pkt_trim(p, ip.total_len);
 	if (ip.total_len <= mtu)
 		return send(st, p, arg); /* nothing to do */
-	if (p->csum == US_CSUM_PARTIAL && frag_complete_csum(p, ip.proto) < 0) {
+	/* A transport checksum left for the device can no longer be finished by it
+	 * once the payload is split: finish it here. */
+	if (ip_csum_complete(p) < 0) {
 		err = -EINVAL;
 		goto err_drop;
 	}

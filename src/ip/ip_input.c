@@ -17,7 +17,7 @@
  *   2. trim link padding, record the header offset
  *   3. source-route options refused unless accept_source_route
  *   4. martian source, martian destination, land (a local source from outside)
- *   5. limited broadcast -> local delivery; multicast (all-hosts only) -> local
+ *   5. limited broadcast -> as a broadcast route; multicast (all-hosts only) -> local
  *   6. FIB lookup: local / broadcast -> deliver; unicast -> forward or "not for us";
  *      unreachable / prohibit / blackhole -> drop, with ICMP when forwarding (as
  *      Linux's ip_error: a host that does not forward only counts)
@@ -26,7 +26,6 @@
  * Frames from a loopback device are our own: they skip the checks that only make
  * sense for traffic from outside (loopback addresses, land, reverse path).
  */
-#include "base/bytes.h"
 #include "icmp/icmp.h"
 #include "ip/ifaddr.h"
 #include "ip/ip.h"
@@ -117,7 +116,7 @@ static bool ip_rpf_ok(struct us_stack *st, const struct us_pkt *p, const struct 
 
 /* Counts a header error the way Linux's ip_rcv_core does. */
 static void ip_count_hdr_error(struct us_stack *st, const struct us_pkt *p,
-			       enum us_drop_reason reason)
+			       enum us_drop_reason reason, const struct ipv4_repr *ip)
 {
 	switch (reason) {
 	case US_DROP_IP_CSUM:
@@ -127,8 +126,7 @@ static void ip_count_hdr_error(struct us_stack *st, const struct us_pkt *p,
 	case US_DROP_IP_TOTAL_LEN:
 		/* Claims more bytes than the frame has: a truncated frame, not a lie in
 		 * the header (Linux counts it apart). */
-		if (us_pkt_len(p) >= IPV4_HDR_LEN &&
-		    rd16(p->data + IPV4_OFF_LEN) > us_pkt_len(p)) {
+		if (ip->total_len > us_pkt_len(p)) {
 			US_INC(st, IpExtInTruncatedPkts);
 			break;
 		}
@@ -190,7 +188,7 @@ void ip_input(struct us_stack *st, struct us_pkt *p)
 	 * to check, whatever p->csum says (RFC 1122 3.2.1.2). */
 	reason = ipv4_parse(p->data, us_pkt_len(p), false, &ip);
 	if (reason != US_DROP_NONE) {
-		ip_count_hdr_error(st, p, reason);
+		ip_count_hdr_error(st, p, reason, &ip);
 		us_drop(st, p, reason);
 		return;
 	}
@@ -217,16 +215,11 @@ void ip_input(struct us_stack *st, struct us_pkt *p)
 		return;
 	}
 
-	/* RFC 1122 3.3.6: the limited broadcast is for every host on the link. */
 	if (ipv4_is_lbcast(ip.dst)) {
-		if (!ip_rpf_ok(st, p, &ip))
-			goto rpfilter;
-		p->pkt_type = US_PKT_BROADCAST;
-		US_INC(st, IpExtInBcastPkts);
-		ip_local_deliver(st, p, &ip);
-		return;
-	}
-	if (ipv4_is_multicast(ip.dst)) {
+		/* RFC 1122 3.3.6: the limited broadcast is for every host on the link,
+		 * whatever the routes say (Linux's ip_route_input_slow: brd_input). */
+		rt.type = US_RTN_BROADCAST;
+	} else if (ipv4_is_multicast(ip.dst)) {
 		/* No group membership yet (IGMP is not implemented): only all-hosts. */
 		if (ip.dst != IP_ALL_HOSTS_GROUP) {
 			us_drop(st, p, US_DROP_IP_MCAST);
@@ -235,9 +228,7 @@ void ip_input(struct us_stack *st, struct us_pkt *p)
 		p->pkt_type = US_PKT_MULTICAST;
 		ip_local_deliver(st, p, &ip);
 		return;
-	}
-
-	if (fib_lookup(st, ip.dst, &rt)) {
+	} else if (fib_lookup(st, ip.dst, &rt)) {
 		ip_route_error(st, p, 0, true);
 		return;
 	}
@@ -248,7 +239,8 @@ void ip_input(struct us_stack *st, struct us_pkt *p)
 		ip_local_deliver(st, p, &ip);
 		return;
 	case US_RTN_BROADCAST:
-		/* A directed broadcast to one of our subnets (RFC 1122 3.3.6). */
+		/* The limited broadcast, or a directed broadcast to one of our subnets
+		 * (RFC 1122 3.3.6). */
 		if (!ip_rpf_ok(st, p, &ip))
 			goto rpfilter;
 		p->pkt_type = US_PKT_BROADCAST;

@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 
-#include "base/bytes.h"
 #include "icmp/icmp.h"
 #include "ip/ifaddr.h"
 #include "ip/ip.h"
@@ -186,19 +185,15 @@ uint16_t ip_select_id(struct us_stack *st, uint32_t dst, uint8_t proto)
 
 int ip_csum_complete(struct us_pkt *p)
 {
-	uint8_t *start, *field;
-	uint16_t sum;
+	uint8_t *start;
 
 	if (p->csum != US_CSUM_PARTIAL)
 		return 0;
 	start = p->head + p->csum_start;
-	field = start + p->csum_offset;
-	if (start < p->data || start >= p->tail || field + 2 > p->tail)
+	if (start < p->data || start >= p->tail ||
+	    (size_t)p->csum_offset + 2 > (size_t)(p->tail - start))
 		return -EINVAL;
-	/* The field holds the pseudo-header sum: summing everything from csum_start,
-	 * field included, gives the whole checksum (virtio NEEDS_CSUM semantics). */
-	sum = csum_fold(csum_partial(start, (size_t)(p->tail - start), 0));
-	wr16(field, sum ? sum : 0xffff);
+	csum_finish_partial(start, (size_t)(p->tail - start), p->csum_offset);
 	p->csum = US_CSUM_NONE;
 	return 0;
 }

@@ -9,12 +9,13 @@
  */
 #include "icmp/icmp.h"
 #include "ip/ip.h"
+#include "tcp/tcp.h"
 #include "udp/udp.h"
 
 enum { IP_PROTO_ICMP = 1, IP_PROTO_TCP = 6, IP_PROTO_UDP = 17 };
 
 const struct us_ip_proto us_ip_protos[256] = {
 	[IP_PROTO_ICMP] = { .name = "icmp", .input = icmp_input },
-	/* [IP_PROTO_TCP]: issue 3 (tcp_input, tcp_err). */
+	[IP_PROTO_TCP] = { .name = "tcp", .input = tcp_input, .err = tcp_err },
 	[IP_PROTO_UDP] = { .name = "udp", .input = udp_input, .err = udp_err },
 };

@@ -60,12 +60,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "base/hash.h"
 #include "base/list.h"
 #include "icmp/icmp.h"
 #include "ip/ip.h"
-#include "wire/checksum.h"
 #include "wire/icmp.h"
 
 #define REASM_HASH_BITS 12
@@ -104,12 +102,9 @@ struct us_reasm {
 };
 
 /* Helpers over a held fragment: data is at its IP header, trimmed to its total length. */
-static uint32_t frag_hlen(const struct us_pkt *f) { return (uint32_t)(f->data[0] & 0x0f) * 4; }
-static uint32_t frag_off(const struct us_pkt *f)
-{
-	return (uint32_t)(rd16(f->data + IPV4_OFF_FRAG) & IPV4_FRAG_MASK) * 8;
-}
-static bool frag_mf(const struct us_pkt *f) { return rd16(f->data + IPV4_OFF_FRAG) & IPV4_FLAG_MF; }
+static uint32_t frag_hlen(const struct us_pkt *f) { return ipv4_hdr_len(f->data); }
+static uint32_t frag_off(const struct us_pkt *f) { return ipv4_frag_off(f->data); }
+static bool frag_mf(const struct us_pkt *f) { return ipv4_more_frags(f->data); }
 static uint32_t frag_plen(const struct us_pkt *f) { return (uint32_t)us_pkt_len(f) - frag_hlen(f); }
 static const uint8_t *frag_payload(const struct us_pkt *f) { return f->data + frag_hlen(f); }
 
@@ -307,10 +302,7 @@ static struct us_pkt *reasm_build(struct us_stack *st, struct reasm_q *q,
 
 	/* RFC 791 3.2: the reassembled header is the first fragment's, with the total
 	 * length of the whole datagram and MF/offset cleared (DF is kept). */
-	wr16(d + IPV4_OFF_LEN, (uint16_t)total);
-	wr16(d + IPV4_OFF_FRAG, rd16(d + IPV4_OFF_FRAG) & IPV4_FLAG_DF);
-	wr16(d + IPV4_OFF_CSUM, 0);
-	wr16(d + IPV4_OFF_CSUM, csum_fold(csum_partial(d, hlen, 0)));
+	ipv4_set_reassembled(d, (uint16_t)total);
 
 	/* Metadata of the first fragment; its device, unless that one has gone away
 	 * since (then the device the datagram completed on, as Linux always does). */

@@ -1,22 +1,23 @@
 /*
  * sock.c - the generic socket layer: the descriptor table, the native socket
- * API of include/ustack/socket.h (inline mode), options, the bounded receive
- * queue, pending errors and readiness. What differs per kind (UDP, ping) is
- * behind struct us_sock_ops (sock_udp.c, sock_ping.c).
+ * API of include/ustack/socket.h (inline mode), the socket-level options every
+ * type shares, the bounded receive queue and pending errors of datagram
+ * sockets, and the ephemeral port choice.
  *
  * Entry: the us_* API calls (the application's thread, which owns the stack);
  *        sock_queue_rcv() and sock_report_error() from the protocols below.
- * Exit:  ops->bind/sendmsg/unhash into udp/ and icmp/.
- * Never blocks: an empty queue is -EAGAIN and the caller polls the stack.
+ * Exit:  the socket type's calls (struct us_sock_calls): sock_dgram.c for UDP
+ *        and ping sockets, sock_tcp.c for TCP.
+ * Never blocks: what would block is -EAGAIN (-EINPROGRESS for connect) and the
+ * caller polls the stack.
  *
- * Semantics follow Linux's for every errno (inet_create, __inet_bind,
- * ip4_datagram_connect, udp_sendmsg/udp_recvmsg, sock_setsockopt,
- * do_ip_setsockopt), so code written against the kernel behaves the same.
- * Descriptors are small integers reused lowest-first, as POSIX file
- * descriptors are, bounded by US_SOCK_MAX.
+ * Semantics follow Linux's for every errno (__sys_socket/inet_create,
+ * __inet_bind, sock_getsockopt, inet_shutdown), so code written against the
+ * kernel behaves the same. Descriptors are small integers reused lowest-first,
+ * as POSIX file descriptors are, bounded by US_SOCK_MAX.
  *
- * Read first: RFC 1122 4.1.3 (UDP and the application interface); RFC 6056
- * (ephemeral port selection).
+ * Read first: RFC 1122 4.1.3 and 4.2.2 (the application interface of UDP and
+ * TCP); RFC 6056 (ephemeral port selection).
  */
 #include "socket/sock.h"
 
@@ -56,17 +57,19 @@ int sock_init(struct us_stack *st)
 	return 0;
 }
 
+/* Gives descriptor @sd back (the socket in it is freed by the caller). */
+static void sock_free_sd(struct us_sock_table *t, int sd)
+{
+	t->slots[sd] = NULL;
+	t->count--;
+	if ((unsigned)sd < t->free_hint)
+		t->free_hint = (unsigned)sd;
+}
+
 static void sock_destroy(struct us_stack *st, struct us_sock *sk)
 {
-	struct us_sock_table *t = st->socks;
-
-	if (sk->lport)
-		sk->ops->unhash(sk);
-	us_pktq_purge(&sk->rxq);
-	t->slots[sk->sd] = NULL;
-	t->count--;
-	if ((unsigned)sk->sd < t->free_hint)
-		t->free_hint = (unsigned)sk->sd;
+	sk->calls->release(sk);
+	sock_free_sd(st->socks, sk->sd);
 	free(sk);
 }
 
@@ -118,7 +121,46 @@ static int sock_alloc_sd(struct us_sock_table *t)
 	return (int)i;
 }
 
-/* ---- helpers for the protocols ------------------------------------------------------ */
+/* A new socket in the lowest free descriptor, its defaults set; NULL with *@err set. */
+static struct us_sock *sock_alloc(struct us_stack *st, const struct us_sock_calls *calls,
+				  int type, int protocol, int *err)
+{
+	struct us_sock *sk;
+	int sd = sock_alloc_sd(st->socks);
+
+	if (sd < 0) {
+		*err = sd;
+		return NULL;
+	}
+	sk = calloc(1, sizeof(*sk));
+	if (!sk) {
+		st->socks->free_hint = (unsigned)sd;
+		*err = -ENOMEM;
+		return NULL;
+	}
+	sk->st = st;
+	sk->calls = calls;
+	sk->sd = sd;
+	sk->type = type;
+	sk->protocol = protocol;
+	hlist_node_init(&sk->hash_link);
+	sk->rcvbuf = (int)st->cfg.udp_rmem_default;
+	sk->sndbuf = (int)st->cfg.wmem_default;
+	sk->ttl = -1;
+	us_pktq_init(&sk->rxq, 0); /* bounded in bytes by rcvbuf (sock_queue_rcv) */
+	st->socks->slots[sd] = sk;
+	st->socks->count++;
+	return sk;
+}
+
+/* Undoes sock_alloc for a socket the type never took (nothing to release). */
+static void sock_unalloc(struct us_stack *st, struct us_sock *sk)
+{
+	sock_free_sd(st->socks, sk->sd);
+	free(sk);
+}
+
+/* ---- helpers for the protocols and the types ------------------------------------------- */
 
 /* What a queued packet costs: its whole buffer, as Linux charges skb->truesize. */
 static size_t sock_truesize(const struct us_pkt *p)
@@ -136,6 +178,15 @@ int sock_queue_rcv(struct us_sock *sk, struct us_pkt *p)
 	us_pktq_push(&sk->rxq, p);
 	sk->rmem += size;
 	return 0;
+}
+
+/* Takes the first queued message off the receive queue and frees it. */
+void sock_drop_first(struct us_sock *sk)
+{
+	struct us_pkt *p = us_pktq_pop(&sk->rxq);
+
+	sk->rmem -= sock_truesize(p);
+	us_pkt_free(p);
 }
 
 void sock_report_error(struct us_sock *sk, int err, bool fatal)
@@ -176,10 +227,7 @@ uint16_t sock_pick_port(struct us_stack *st, struct us_sock *sk, uint32_t addr, 
 	return 0;
 }
 
-/* ---- addressing --------------------------------------------------------------------- */
-
-/* Reads a struct sockaddr_in from the caller's buffer (no alignment assumed). */
-static int sock_get_sin(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *sin)
+int sock_get_sin(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *sin)
 {
 	if (len < sizeof(*sin))
 		return -EINVAL;
@@ -189,8 +237,23 @@ static int sock_get_sin(const struct sockaddr *addr, socklen_t len, struct socka
 	return 0;
 }
 
-/* Writes @addr:@port as a struct sockaddr_in, truncated to *@len; *@len = its size. */
-static void sock_put_sin(struct sockaddr *out, socklen_t *len, uint32_t addr, uint16_t port)
+int sock_get_dst(const struct sockaddr *addr, socklen_t len, uint32_t *dst, uint16_t *port)
+{
+	struct sockaddr_in sin;
+	int err = sock_get_sin(addr, len, &sin);
+
+	if (err)
+		return err;
+	if (sin.sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	*dst = ntohl(sin.sin_addr.s_addr);
+	if (*dst == INADDR_ANY)
+		*dst = INADDR_LOOPBACK; /* Linux: "connect to 0.0.0.0" means this host */
+	*port = ntohs(sin.sin_port);
+	return 0;
+}
+
+void sock_put_sin(struct sockaddr *out, socklen_t *len, uint32_t addr, uint16_t port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	size_t n;
@@ -202,80 +265,46 @@ static void sock_put_sin(struct sockaddr *out, socklen_t *len, uint32_t addr, ui
 	*len = sizeof(sin);
 }
 
-/* The type of route to @addr (US_RTN_*), or 0 when there is none. */
-static int sock_addr_type(struct us_stack *st, uint32_t addr)
+void sock_put_int(void *val, socklen_t *len, int v)
 {
-	struct us_route rt;
-
-	if (ipv4_is_lbcast(addr))
-		return US_RTN_BROADCAST;
-	if (ipv4_is_multicast(addr))
-		return -1; /* multicast: no route type of its own here */
-	if (fib_lookup(st, addr, &rt) < 0)
-		return 0;
-	return rt.type;
+	if (*len > sizeof(int))
+		*len = sizeof(int);
+	memcpy(val, &v, *len);
 }
 
-/*
- * sock_route - where a message from @sk to @dst goes: the source address to use and
- * whether @dst is a broadcast address. Errors as Linux's route output for the route
- * type: -ENETUNREACH (no route), -EHOSTUNREACH (unreachable), -EACCES (prohibit),
- * -EINVAL (blackhole), -EADDRNOTAVAIL (no address to send from).
- */
-static int sock_route(struct us_stack *st, const struct us_sock *sk, uint32_t dst, uint32_t *src,
-		      bool *bcast)
+int sock_get_int(const void *val, socklen_t len, int *v)
 {
-	struct us_route rt;
-	struct us_netdev *dev;
+	if (len < sizeof(int))
+		return -EINVAL;
+	memcpy(v, val, sizeof(*v));
+	return 0;
+}
 
-	*bcast = ipv4_is_lbcast(dst);
-	if (fib_lookup(st, dst, &rt) < 0)
-		return -ENETUNREACH;
-	switch (rt.type) {
-	case US_RTN_UNICAST:
-	case US_RTN_LOCAL:
-		break;
-	case US_RTN_BROADCAST:
-		*bcast = true;
-		break;
-	case US_RTN_UNREACHABLE:
-		return -EHOSTUNREACH;
-	case US_RTN_PROHIBIT:
-		return -EACCES;
-	default:
-		return -EINVAL; /* blackhole */
+ssize_t sock_iov_len(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+
+	if (iovcnt < 0 || (iovcnt && !iov))
+		return -EINVAL;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len && !iov[i].iov_base)
+			return -EFAULT;
+		total += iov[i].iov_len;
+		if (total > SSIZE_MAX || total < iov[i].iov_len)
+			return -EINVAL; /* as Linux's rw_copy_check_uvector */
 	}
-	if (sk->laddr && ifaddr_is_local(st, sk->laddr)) {
-		*src = sk->laddr;
-		return 0;
-	}
-	if (rt.prefsrc)
-		*src = rt.prefsrc;
-	else if (rt.type == US_RTN_LOCAL)
-		*src = dst;
-	else if ((dev = us_netdev_by_index(st, rt.ifindex)))
-		*src = ifaddr_select_src(st, dev, rt.gateway ? rt.gateway : dst);
-	else
-		*src = 0;
-	return *src ? 0 : -EADDRNOTAVAIL;
+	return (ssize_t)total;
 }
 
-/* Binds an unbound socket to an ephemeral port (Linux's inet_autobind). */
-static int sock_autobind(struct us_sock *sk)
-{
-	if (sk->lport)
-		return 0;
-	return sk->ops->bind(sk, sk->laddr, 0) < 0 ? -EAGAIN : 0;
-}
-
-/* ---- the API -------------------------------------------------------------------------- */
+/* ---- the API ---------------------------------------------------------------------------- */
 
 US_API int us_socket(struct us_stack *st, int domain, int type, int protocol)
 {
-	const struct us_sock_ops *ops;
+	const struct us_sock_calls *calls;
+	const struct us_sock_ops *ops = NULL;
 	struct us_sock *sk;
 	int flags = type & ~SOCK_TYPE_MASK;
-	int sd;
+	int err;
 
 	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return -EINVAL;
@@ -286,38 +315,35 @@ US_API int us_socket(struct us_stack *st, int domain, int type, int protocol)
 		return -EAFNOSUPPORT;
 	if (protocol < 0 || protocol >= SOCK_PROTO_LIMIT)
 		return -EINVAL;
-	if (type != SOCK_DGRAM)
-		return -ESOCKTNOSUPPORT; /* streams arrive with TCP; raw sockets are not offered */
-	if (protocol == 0 || protocol == IPPROTO_UDP) {
-		ops = &sock_udp_ops;
-		protocol = IPPROTO_UDP;
-	} else if (protocol == IPPROTO_ICMP) {
-		ops = &sock_ping_ops;
+	/* inet_create: the protocol must be one the type offers (0 means its default). */
+	if (type == SOCK_STREAM) {
+		if (protocol != 0 && protocol != IPPROTO_TCP)
+			return -EPROTONOSUPPORT;
+		calls = &sock_stream_calls;
+		protocol = IPPROTO_TCP;
+	} else if (type == SOCK_DGRAM) {
+		if (protocol == 0 || protocol == IPPROTO_UDP) {
+			ops = &sock_udp_ops;
+			protocol = IPPROTO_UDP;
+		} else if (protocol == IPPROTO_ICMP) {
+			ops = &sock_ping_ops;
+		} else {
+			return -EPROTONOSUPPORT;
+		}
+		calls = &sock_dgram_calls;
 	} else {
-		return -EPROTONOSUPPORT;
+		return -ESOCKTNOSUPPORT; /* raw sockets are not offered */
 	}
 
-	sd = sock_alloc_sd(st->socks);
-	if (sd < 0)
-		return sd;
-	sk = calloc(1, sizeof(*sk));
-	if (!sk) {
-		st->socks->free_hint = (unsigned)sd;
-		return -ENOMEM;
-	}
-	sk->st = st;
+	sk = sock_alloc(st, calls, type, protocol, &err);
+	if (!sk)
+		return err;
 	sk->ops = ops;
-	sk->sd = sd;
-	sk->type = SOCK_DGRAM;
-	sk->protocol = protocol;
-	hlist_node_init(&sk->hash_link);
-	sk->rcvbuf = (int)st->cfg.udp_rmem_default;
-	sk->sndbuf = (int)st->cfg.wmem_default;
-	sk->ttl = -1;
-	us_pktq_init(&sk->rxq, 0); /* bounded in bytes by rcvbuf (sock_queue_rcv) */
-	st->socks->slots[sd] = sk;
-	st->socks->count++;
-	return sd;
+	if (calls->init && (err = calls->init(sk)) < 0) {
+		sock_unalloc(st, sk);
+		return err;
+	}
+	return sk->sd;
 }
 
 US_API int us_bind(struct us_stack *st, int sd, const struct sockaddr *addr, socklen_t len)
@@ -325,7 +351,7 @@ US_API int us_bind(struct us_stack *st, int sd, const struct sockaddr *addr, soc
 	struct us_sock *sk = sock_lookup(st, sd);
 	struct sockaddr_in sin;
 	uint32_t a;
-	int type, err;
+	int err;
 
 	if (!sk)
 		return -EBADF;
@@ -336,50 +362,22 @@ US_API int us_bind(struct us_stack *st, int sd, const struct sockaddr *addr, soc
 	/* Linux accepts AF_UNSPEC only with INADDR_ANY, "for compatibility". */
 	if (sin.sin_family != AF_INET && !(sin.sin_family == AF_UNSPEC && a == INADDR_ANY))
 		return -EAFNOSUPPORT;
-	if (a != INADDR_ANY) {
-		/* A UDP socket may bind to a local, broadcast or multicast address; a ping
-		 * socket only to a local one (Linux's ping_check_bind_addr). */
-		bool ok = ifaddr_is_local(st, a);
+	if (a != INADDR_ANY && !ifaddr_is_local(st, a)) {
+		/* __inet_bind: a local, broadcast or multicast address; a ping socket only
+		 * a local one (ping_check_bind_addr). */
+		struct us_route rt;
+		bool bcast = ipv4_is_lbcast(a) ||
+			     (fib_lookup(st, a, &rt) == 0 && rt.type == US_RTN_BROADCAST);
 
-		type = sock_addr_type(st, a);
-		if (sk->protocol == IPPROTO_UDP && (type == US_RTN_BROADCAST || type < 0))
-			ok = true;
-		if (!ok)
+		if (sk->protocol == IPPROTO_ICMP || !(bcast || ipv4_is_multicast(a)))
 			return -EADDRNOTAVAIL;
 	}
-	if (sk->lport)
-		return -EINVAL;
-	err = sk->ops->bind(sk, a, ntohs(sin.sin_port));
-	if (err)
-		return err;
-	sk->addr_locked = a != INADDR_ANY;
-	sk->port_locked = sin.sin_port != 0;
-	return 0;
-}
-
-/* connect(AF_UNSPEC): forget the peer; an address or port that connect or autobind
- * chose (not bind) is given back (Linux's __udp_disconnect). */
-static int sock_disconnect(struct us_sock *sk)
-{
-	sk->connected = false;
-	sk->raddr = 0;
-	sk->rport = 0;
-	if (!sk->addr_locked)
-		sk->laddr = 0;
-	if (!sk->port_locked && sk->lport) {
-		sk->ops->unhash(sk);
-		sk->lport = 0;
-	}
-	return 0;
+	return sk->calls->bind(sk, a, ntohs(sin.sin_port));
 }
 
 US_API int us_connect(struct us_stack *st, int sd, const struct sockaddr *addr, socklen_t len)
 {
 	struct us_sock *sk = sock_lookup(st, sd);
-	struct sockaddr_in sin;
-	uint32_t dst, src;
-	bool bcast;
-	int err;
 
 	if (!sk)
 		return -EBADF;
@@ -387,99 +385,59 @@ US_API int us_connect(struct us_stack *st, int sd, const struct sockaddr *addr, 
 		return -EINVAL;
 	if (!addr)
 		return -EFAULT;
-	{
-		sa_family_t family;
-		memcpy(&family, addr, sizeof(family));
-		if (family == AF_UNSPEC)
-			return sock_disconnect(sk);
+	return sk->calls->connect(sk, addr, len);
+}
+
+US_API int us_listen(struct us_stack *st, int sd, int backlog)
+{
+	struct us_sock *sk = sock_lookup(st, sd);
+
+	if (!sk)
+		return -EBADF;
+	if (!sk->calls->listen)
+		return -EOPNOTSUPP;
+	return sk->calls->listen(sk, backlog);
+}
+
+US_API int us_accept(struct us_stack *st, int sd, struct sockaddr *addr, socklen_t *len)
+{
+	struct us_sock *sk = sock_lookup(st, sd), *nsk;
+	uint32_t raddr;
+	uint16_t rport;
+	int err;
+
+	if (!sk)
+		return -EBADF;
+	if (!sk->calls->accept)
+		return -EOPNOTSUPP;
+	if (addr && !len)
+		return -EFAULT;
+	/* The descriptor comes first, as in __sys_accept4: with the table full the
+	 * connection stays queued (-EMFILE), it is not lost. */
+	nsk = sock_alloc(st, sk->calls, sk->type, sk->protocol, &err);
+	if (!nsk)
+		return err;
+	err = sk->calls->accept(sk, nsk);
+	if (err) {
+		sock_unalloc(st, nsk);
+		return err;
 	}
-	err = sock_get_sin(addr, len, &sin);
-	if (err)
-		return err;
-	if (sin.sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	dst = ntohl(sin.sin_addr.s_addr);
-	if (dst == INADDR_ANY)
-		dst = INADDR_LOOPBACK; /* Linux: "connect to 0.0.0.0" means this host */
-	err = sock_autobind(sk);
-	if (err)
-		return err;
-	err = sock_route(st, sk, dst, &src, &bcast);
-	if (err)
-		return err;
-	if (bcast && !sk->broadcast)
-		return -EACCES;
-	/* The socket now receives only from the peer, at the address it sends from. */
-	if (!sk->laddr)
-		sk->laddr = src;
-	sk->raddr = dst;
-	sk->rport = ntohs(sin.sin_port);
-	sk->connected = true;
-	return 0;
+	if (addr && sk->calls->getname(nsk, true, &raddr, &rport) == 0)
+		sock_put_sin(addr, len, raddr, rport);
+	else if (addr)
+		*len = 0; /* the connection was reset already: no address, as Linux */
+	return nsk->sd;
 }
 
 US_API ssize_t us_sendto(struct us_stack *st, int sd, const void *buf, size_t len, int flags,
 			 const struct sockaddr *to, socklen_t tolen)
 {
 	struct us_sock *sk = sock_lookup(st, sd);
-	uint32_t dst, src;
-	uint16_t dport;
-	bool bcast;
-	int err;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
 	if (!sk)
 		return -EBADF;
-	if (len > sk->ops->max_msg)
-		return -EMSGSIZE;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	if (len && !buf)
-		return -EFAULT;
-	if (sk->ops->check) {
-		err = sk->ops->check(buf, len);
-		if (err)
-			return err;
-	}
-	if (to) {
-		struct sockaddr_in sin;
-
-		err = sock_get_sin(to, tolen, &sin);
-		if (err)
-			return err;
-		/* UDP takes AF_UNSPEC as AF_INET (Linux's udp_sendmsg); ping does not. */
-		if (sin.sin_family != AF_INET &&
-		    !(sin.sin_family == AF_UNSPEC && sk->protocol == IPPROTO_UDP))
-			return -EAFNOSUPPORT;
-		dst = ntohl(sin.sin_addr.s_addr);
-		dport = ntohs(sin.sin_port);
-		if (!dport && sk->protocol == IPPROTO_UDP)
-			return -EINVAL;
-	} else {
-		if (!sk->connected)
-			return -EDESTADDRREQ;
-		dst = sk->raddr;
-		dport = sk->rport;
-	}
-	if (dst == INADDR_ANY)
-		dst = INADDR_LOOPBACK;
-	err = sock_autobind(sk);
-	if (err)
-		return err;
-	err = sock_route(st, sk, dst, &src, &bcast);
-	if (err)
-		return err;
-	/* Linux: a broadcast needs SO_BROADCAST (it was never an accident, RFC 1122
-	 * 3.3.6 leaves the policy to the host). */
-	if (bcast && !sk->broadcast)
-		return -EACCES;
-	/* A pending ICMP error is reported by the next call that could block, once
-	 * (Linux's sock_error in sock_alloc_send_skb). */
-	if (sk->err) {
-		err = sk->err;
-		sk->err = 0;
-		return -err;
-	}
-	return sk->ops->sendmsg(sk, buf, len, flags, src, dst, dport, bcast);
+	return sk->calls->sendmsg(sk, &iov, 1, flags, to, tolen);
 }
 
 US_API ssize_t us_send(struct us_stack *st, int sd, const void *buf, size_t len, int flags)
@@ -491,43 +449,39 @@ US_API ssize_t us_recvfrom(struct us_stack *st, int sd, void *buf, size_t len, i
 			   struct sockaddr *from, socklen_t *fromlen)
 {
 	struct us_sock *sk = sock_lookup(st, sd);
-	struct us_pkt *p;
-	size_t dlen, n;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct sockaddr_in sin;
+	socklen_t sinlen = 0;
+	ssize_t n;
 
 	if (!sk)
 		return -EBADF;
-	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* no error queue yet: errors come as SO_ERROR */
-	/* Linux (__skb_recv_udp): a pending error is returned before any data, once. */
-	if (sk->err) {
-		int err = sk->err;
-		sk->err = 0;
-		return -err;
+	n = sk->calls->recvmsg(sk, &iov, 1, flags, &sin, &sinlen);
+	if (n >= 0 && from && fromlen) {
+		if (sinlen)
+			sock_put_sin(from, fromlen, ntohl(sin.sin_addr.s_addr),
+				     ntohs(sin.sin_port));
+		else
+			*fromlen = 0; /* a stream names no sender (sys_recvfrom, msg_namelen 0) */
 	}
-	p = sk->rxq.first;
-	if (!p)
-		return -EAGAIN;
-	dlen = us_pkt_len(p);
-	n = dlen < len ? dlen : len;
-	if (n && !buf)
-		return -EFAULT;
-	if (n)
-		memcpy(buf, p->data, n);
-	if (from && fromlen)
-		sock_put_sin(from, fromlen, rd32(us_pkt_network(p) + IPV4_OFF_SRC),
-			     sk->ops->peer_port(p));
-	if (!(flags & MSG_PEEK)) {
-		us_pktq_pop(&sk->rxq);
-		sk->rmem -= sock_truesize(p);
-		us_pkt_free(p);
-	}
-	/* MSG_TRUNC: the real length of the datagram, even when it did not fit. */
-	return (ssize_t)((flags & MSG_TRUNC) ? dlen : n);
+	return n;
 }
 
 US_API ssize_t us_recv(struct us_stack *st, int sd, void *buf, size_t len, int flags)
 {
 	return us_recvfrom(st, sd, buf, len, flags, NULL, NULL);
+}
+
+US_API int us_shutdown(struct us_stack *st, int sd, int how)
+{
+	struct us_sock *sk = sock_lookup(st, sd);
+
+	if (!sk)
+		return -EBADF;
+	/* inet_shutdown: SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2, nothing else. */
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return -EINVAL;
+	return sk->calls->shutdown(sk, how);
 }
 
 US_API int us_close(struct us_stack *st, int sd)
@@ -540,189 +494,81 @@ US_API int us_close(struct us_stack *st, int sd)
 	return 0;
 }
 
-US_API int us_getsockname(struct us_stack *st, int sd, struct sockaddr *addr, socklen_t *len)
+/* getsockname (@peer false) and getpeername (@peer true). */
+static int sock_getname(struct us_stack *st, int sd, bool peer, struct sockaddr *addr,
+			socklen_t *len)
 {
 	struct us_sock *sk = sock_lookup(st, sd);
+	uint32_t a;
+	uint16_t port;
+	int err;
 
 	if (!sk)
 		return -EBADF;
+	err = sk->calls->getname(sk, peer, &a, &port);
+	if (err)
+		return err;
 	if (!addr || !len)
 		return -EFAULT;
-	sock_put_sin(addr, len, sk->laddr, sk->lport);
+	sock_put_sin(addr, len, a, port);
 	return 0;
+}
+
+US_API int us_getsockname(struct us_stack *st, int sd, struct sockaddr *addr, socklen_t *len)
+{
+	return sock_getname(st, sd, false, addr, len);
 }
 
 US_API int us_getpeername(struct us_stack *st, int sd, struct sockaddr *addr, socklen_t *len)
 {
-	struct us_sock *sk = sock_lookup(st, sd);
-
-	if (!sk)
-		return -EBADF;
-	if (!sk->connected)
-		return -ENOTCONN;
-	if (!addr || !len)
-		return -EFAULT;
-	sock_put_sin(addr, len, sk->raddr, sk->rport);
-	return 0;
-}
-
-/* Linux's sock_setsockopt buffer sizing: capped by the sysctl maximum, doubled (the
- * kernel's bookkeeping overhead), never below the minimum. */
-static int sock_buf_size(int val, int64_t max, int min)
-{
-	uint64_t v = (uint32_t)val; /* negative values become huge, then capped */
-
-	if (v > (uint64_t)max)
-		v = (uint64_t)max;
-	if (v > INT_MAX / 2)
-		v = INT_MAX / 2;
-	v *= 2;
-	return v < (uint64_t)min ? min : (int)v;
+	return sock_getname(st, sd, true, addr, len);
 }
 
 US_API int us_setsockopt(struct us_stack *st, int sd, int level, int name, const void *val,
 			 socklen_t len)
 {
 	struct us_sock *sk = sock_lookup(st, sd);
-	int v = 0;
 
 	if (!sk)
 		return -EBADF;
 	if (len && !val)
 		return -EFAULT;
-	if (level == SOL_SOCKET) {
-		if (len < sizeof(int))
-			return -EINVAL;
-		memcpy(&v, val, sizeof(v));
-		switch (name) {
-		case SO_RCVBUF:
-			sk->rcvbuf = sock_buf_size(v, st->cfg.rmem_max, US_SOCK_MIN_RCVBUF);
-			return 0;
-		case SO_SNDBUF:
-			sk->sndbuf = sock_buf_size(v, st->cfg.wmem_max, US_SOCK_MIN_SNDBUF);
-			return 0;
-		case SO_BROADCAST:
-			sk->broadcast = v != 0;
-			return 0;
-		case SO_REUSEADDR:
-			sk->reuseaddr = v != 0;
-			return 0;
-		default:
-			return -ENOPROTOOPT; /* includes the read-only SO_ERROR and SO_TYPE */
-		}
-	}
-	if (level == IPPROTO_IP) {
-		/* do_ip_setsockopt takes an int, or a single byte for short buffers. */
-		if (len >= sizeof(int))
-			memcpy(&v, val, sizeof(v));
-		else if (len >= 1)
-			v = *(const uint8_t *)val;
-		else
-			return -EINVAL;
-		switch (name) {
-		case IP_TTL:
-			if (v != -1 && (v < 1 || v > 255))
-				return -EINVAL;
-			sk->ttl = v;
-			return 0;
-		case IP_TOS:
-			sk->tos = (uint8_t)v;
-			return 0;
-		case IP_RECVERR:
-			sk->recverr = v != 0;
-			return 0;
-		default:
-			return -ENOPROTOOPT;
-		}
-	}
-	return -ENOPROTOOPT;
+	return sk->calls->setsockopt(sk, level, name, val, len);
 }
 
 US_API int us_getsockopt(struct us_stack *st, int sd, int level, int name, void *val,
 			 socklen_t *len)
 {
 	struct us_sock *sk = sock_lookup(st, sd);
-	int v;
 
 	if (!sk)
 		return -EBADF;
 	if (!val || !len)
 		return -EFAULT;
+	/* What sk_getsockopt answers for every type; the rest is the type's. */
 	if (level == SOL_SOCKET) {
 		switch (name) {
-		case SO_RCVBUF:
-			v = sk->rcvbuf;
-			break;
-		case SO_SNDBUF:
-			v = sk->sndbuf;
-			break;
-		case SO_BROADCAST:
-			v = sk->broadcast;
-			break;
-		case SO_REUSEADDR:
-			v = sk->reuseaddr;
-			break;
-		case SO_ERROR:
-			v = sk->err; /* reading it clears it */
-			sk->err = 0;
-			break;
 		case SO_TYPE:
-			v = sk->type;
-			break;
-		case SO_PROTOCOL:
-			v = sk->protocol;
-			break;
-		case SO_DOMAIN:
-			v = AF_INET;
-			break;
-		default:
-			return -ENOPROTOOPT;
-		}
-		/* Linux copies min(len, sizeof(int)) bytes and reports that length. */
-		if (*len > sizeof(int))
-			*len = sizeof(int);
-		memcpy(val, &v, *len);
-		return 0;
-	}
-	if (level == IPPROTO_IP) {
-		switch (name) {
-		case IP_TTL:
-			v = sk->ttl < 0 ? (int)st->cfg.ip_default_ttl : sk->ttl;
-			break;
-		case IP_TOS:
-			v = sk->tos;
-			break;
-		case IP_RECVERR:
-			v = sk->recverr;
-			break;
-		default:
-			return -ENOPROTOOPT;
-		}
-		/* do_ip_getsockopt: a buffer shorter than an int gets one byte. */
-		if (*len > 0 && *len < sizeof(int) && v >= 0 && v <= 255) {
-			uint8_t b = (uint8_t)v;
-			*len = 1;
-			memcpy(val, &b, 1);
+			sock_put_int(val, len, sk->type);
 			return 0;
+		case SO_PROTOCOL:
+			sock_put_int(val, len, sk->protocol);
+			return 0;
+		case SO_DOMAIN:
+			sock_put_int(val, len, AF_INET);
+			return 0;
+		default:
+			break;
 		}
-		if (*len > sizeof(int))
-			*len = sizeof(int);
-		memcpy(val, &v, *len);
-		return 0;
 	}
-	return -ENOPROTOOPT;
+	return sk->calls->getsockopt(sk, level, name, val, len);
 }
 
 US_API int us_socket_events(struct us_stack *st, int sd)
 {
 	struct us_sock *sk = sock_lookup(st, sd);
-	int ev = POLLOUT; /* datagrams are sent at once: never full */
 
 	if (!sk)
 		return -EBADF;
-	if (sk->rxq.len || sk->err)
-		ev |= POLLIN;
-	if (sk->err)
-		ev |= POLLERR;
-	return ev;
+	return (int)sk->calls->poll(sk);
 }

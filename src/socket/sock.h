@@ -2,12 +2,18 @@
  * sock.h - the socket layer's module entry points (state in st->socks).
  * The socket API itself is public: include/ustack/socket.h.
  *
- * A socket is a struct us_sock in a descriptor table (sock.c) with an ops
- * table per kind (BSD pr_usrreqs, Linux proto_ops): UDP (sock_udp.c) and ICMP
- * echo "ping" sockets (sock_ping.c). The generic part - descriptors, options,
- * the bounded receive queue, pending errors, readiness - is sock.c; the
- * protocol modules below call up into it only through the functions declared
- * here (sock_queue_rcv, sock_report_error, sock_ping_rcv, sock_ping_err).
+ * A socket is a struct us_sock in a descriptor table (sock.c). Two tables of
+ * functions give it its behaviour, as in Linux:
+ *   - struct us_sock_calls, one per socket type (Linux's proto_ops,
+ *     inet_dgram_ops / inet_stream_ops): what each API call does. Datagram
+ *     sockets share sock_dgram.c; stream sockets are sock_tcp.c, a thin layer
+ *     over the TCP module's connection API (tcp/tcp.h).
+ *   - struct us_sock_ops, one per datagram protocol (Linux's struct proto):
+ *     UDP (sock_udp.c) and ICMP echo "ping" sockets (sock_ping.c).
+ * The generic part - descriptors, address decoding, the socket-level options,
+ * the bounded receive queue, pending errors - is sock.c; the protocol modules
+ * below call up into it only through the functions declared here
+ * (sock_queue_rcv, sock_report_error, sock_ping_rcv, sock_ping_err).
  *
  * Addresses and ports in this header are host order.
  */
@@ -17,7 +23,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "base/list.h"
 #include "core/stack.h"
@@ -37,7 +45,47 @@
 #define US_PING_MAX_MSG 65515
 
 struct us_sock;
+struct sockaddr_in;
+struct tcp_sock;
 
+/*
+ * The calls of a socket type (Linux's struct proto_ops). sock.c has checked the
+ * descriptor (and, for bind, the address) before calling; the rest is the type's.
+ * NULL listen/accept: -EOPNOTSUPP, as Linux's sock_no_listen/sock_no_accept.
+ */
+struct us_sock_calls {
+	/* Optional: set up what the type holds for a new socket (not for accepted ones,
+	 * which accept fills). 0 or -errno. */
+	int (*init)(struct us_sock *sk);
+	/* @addr was checked to be acceptable for a local address. 0, -EINVAL (bound), ... */
+	int (*bind)(struct us_sock *sk, uint32_t addr, uint16_t port);
+	/* @addr/@len as the application gave them (AF_UNSPEC included). */
+	int (*connect)(struct us_sock *sk, const struct sockaddr *addr, socklen_t len);
+	int (*listen)(struct us_sock *sk, int backlog);
+	/* Fill the fresh socket @nsk (calls and type already set) with the next connection. */
+	int (*accept)(struct us_sock *sk, struct us_sock *nsk);
+	/* @to (NULL: none given) decoded by sock.c only for datagrams. Bytes sent or -errno. */
+	ssize_t (*sendmsg)(struct us_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			   const struct sockaddr *to, socklen_t tolen);
+	/* Bytes received or -errno; *@from_len is 0 when there is no address to report. */
+	ssize_t (*recvmsg)(struct us_sock *sk, const struct iovec *iov, int iovcnt, int flags,
+			   struct sockaddr_in *from, socklen_t *from_len);
+	/* @how is SHUT_RD, SHUT_WR or SHUT_RDWR (checked by sock.c). */
+	int (*shutdown)(struct us_sock *sk, int how);
+	/* Readiness as poll(2) bits. */
+	unsigned (*poll)(struct us_sock *sk);
+	/* Local (@peer false) or remote address. -ENOTCONN if there is no peer. */
+	int (*getname)(struct us_sock *sk, bool peer, uint32_t *addr, uint16_t *port);
+	/* The options sock.c does not answer itself (it answers SO_TYPE, SO_PROTOCOL,
+	 * SO_DOMAIN). Integer results go through sock_put_int. */
+	int (*setsockopt)(struct us_sock *sk, int level, int name, const void *val,
+			  socklen_t len);
+	int (*getsockopt)(struct us_sock *sk, int level, int name, void *val, socklen_t *len);
+	/* close(): free what the type holds; sock.c frees the descriptor afterwards. */
+	void (*release)(struct us_sock *sk);
+};
+
+/* The datagram protocols (Linux's struct proto for UDP and ping). */
 struct us_sock_ops {
 	const char *name;
 	/* Optional: validate a message before anything else (-EINVAL ...). */
@@ -58,10 +106,18 @@ struct us_sock_ops {
 
 struct us_sock {
 	struct us_stack *st;
-	const struct us_sock_ops *ops;
+	const struct us_sock_calls *calls; /* the type's calls */
+	const struct us_sock_ops *ops;   /* datagram sockets: the protocol; NULL for streams */
 	int sd;
-	int type;                        /* SOCK_DGRAM */
-	int protocol;                    /* IPPROTO_UDP or IPPROTO_ICMP */
+	int type;                        /* SOCK_DGRAM or SOCK_STREAM */
+	int protocol;                    /* IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_TCP */
+
+	/* Stream sockets: the connection (tcp/tcp.h), and Linux's SS_CONNECTING: connect
+	 * returned -EINPROGRESS and its outcome has not been reported by connect yet. */
+	struct tcp_sock *tp;
+	bool connecting;
+
+	/* Datagram sockets from here on. */
 
 	/* Addressing, as Linux's inet_sock. lport != 0 means bound (and hashed). */
 	uint32_t laddr;                  /* local address; 0 = any (INADDR_ANY) */
@@ -82,6 +138,7 @@ struct us_sock {
 	bool reuseaddr;                  /* SO_REUSEADDR */
 	bool recverr;                    /* IP_RECVERR: report every ICMP error */
 
+	uint8_t shut;                    /* SHUT_RD/SHUT_WR done: bit 0 read, bit 1 write */
 	int err;                         /* pending error (positive errno), SO_ERROR */
 	struct us_pktq rxq;              /* received messages (data at the payload) */
 	size_t rmem;                     /* bytes charged to rxq (buffer sizes, as truesize) */
@@ -99,6 +156,10 @@ struct us_sock_table {
 	uint32_t port_seq;               /* input of the ephemeral port choice (sock_pick_port) */
 };
 
+/* Datagram socket shutdown bits (sk->shut), as Linux's RCV_SHUTDOWN / SEND_SHUTDOWN. */
+#define SOCK_SHUT_RD 1
+#define SOCK_SHUT_WR 2
+
 int sock_init(struct us_stack *st);
 /* Closes every socket, freeing queued packets. */
 void sock_fini(struct us_stack *st);
@@ -115,6 +176,8 @@ struct us_sock *sock_lookup(struct us_stack *st, int sd);
  * queued: the caller still owns @p and drops it, counting its own reason).
  */
 int sock_queue_rcv(struct us_sock *sk, struct us_pkt *p);
+/* Takes the first message off @sk's receive queue (there must be one) and frees it. */
+void sock_drop_first(struct us_sock *sk);
 
 /*
  * sock_report_error - an ICMP error @err (positive errno) arrived for @sk; @fatal as
@@ -133,6 +196,27 @@ uint16_t sock_pick_port(struct us_stack *st, struct us_sock *sk, uint32_t addr, 
 			unsigned hi,
 			bool (*in_use)(struct us_stack *st, const struct us_sock *sk, uint32_t addr,
 				       uint16_t port));
+
+/* Helpers for the socket types (sock.c). */
+/* Reads a struct sockaddr_in from the caller's buffer (no alignment assumed):
+ * 0, -EINVAL (too short), -EFAULT (NULL). The family is not checked. */
+int sock_get_sin(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *sin);
+/* The destination of a connect: an AF_INET address (-EAFNOSUPPORT otherwise), with
+ * 0.0.0.0 meaning this host (127.0.0.1) as on Linux. 0, -EINVAL, -EFAULT. */
+int sock_get_dst(const struct sockaddr *addr, socklen_t len, uint32_t *dst, uint16_t *port);
+/* Writes @addr:@port as a struct sockaddr_in, truncated to *@len; *@len = its size. */
+void sock_put_sin(struct sockaddr *out, socklen_t *len, uint32_t addr, uint16_t port);
+/* An integer option value, as Linux's getsockopt copies it: min(*@len, sizeof(int))
+ * bytes, *@len set to that. */
+void sock_put_int(void *val, socklen_t *len, int v);
+/* The integer of a setsockopt: -EINVAL when @len is shorter than an int. */
+int sock_get_int(const void *val, socklen_t len, int *v);
+/* Bytes in an iovec array (saturating); -EINVAL for a negative count or a NULL array. */
+ssize_t sock_iov_len(const struct iovec *iov, int iovcnt);
+
+/* The types' calls. */
+extern const struct us_sock_calls sock_dgram_calls;  /* sock_dgram.c */
+extern const struct us_sock_calls sock_stream_calls; /* sock_tcp.c */
 
 /* Ping sockets (sock_ping.c), called by icmp/icmp.c. */
 /* An echo reply @p (data at the ICMP header, @icmp parsed) arrived: queue it on the ping

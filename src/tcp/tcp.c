@@ -1,23 +1,999 @@
-/* placeholder: the TCP module is being written (issue 3); until then TCP segments are
- * dropped as TCP_NO_SOCKET. */
-#include "tcp/tcp.h"
+/*
+ * tcp.c - the TCP module: its per-stack table (st->tcp), the egress hook, and
+ * the connection API of tcp.h that the socket layer calls (RFC 9293 3.10.1-3.10.6:
+ * OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS as Linux's socket calls shape them),
+ * socket options, and introspection for `ustack ss`.
+ *
+ * Entry: tcp_init/tcp_fini (module list), the API below, tcp_flush_pending (a poll
+ * hook: the egress phase of STYLE.md example 5). Nothing here transmits directly:
+ * the API changes state and marks the connection pending; tcp_output runs in the
+ * hook. The exceptions are resets of aborts (close with unread data, SO_LINGER 0).
+ *
+ * Read first: RFC 9293 3.10 (user calls), 3.6 (closing: half-close, RST on close
+ * with unread data per RFC 1122 4.2.2.13), RFC 2525 2.17.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ip/ifaddr.h"
+#include "tcp/tcp_sock.h"
+
+enum { TCP_MIN_SOCKBUF = 1024 };
+
+/*
+ * Option numbers and struct tcp_info with Linux's values and layout (include/uapi/
+ * linux/tcp.h; glibc's <netinet/tcp.h> has the same 104-byte prefix). That header
+ * cannot be included here: its TCP_ESTABLISHED... and TCPOPT_* clash with ours.
+ */
+#define TCP_NODELAY 1
+#define TCP_MAXSEG 2
+#define TCP_CORK 3
+#define TCP_KEEPIDLE 4
+#define TCP_KEEPINTVL 5
+#define TCP_KEEPCNT 6
+#define TCP_INFO 11
+#define TCP_QUICKACK 12
+#define TCP_CONGESTION 13
+#define TCP_USER_TIMEOUT 18
+#define TCPI_OPT_TIMESTAMPS 1
+#define TCPI_OPT_SACK 2
+#define TCPI_OPT_WSCALE 4
+
+struct tcp_info {
+	uint8_t tcpi_state, tcpi_ca_state, tcpi_retransmits, tcpi_probes, tcpi_backoff;
+	uint8_t tcpi_options;
+	uint8_t tcpi_wscale;            /* snd_wscale : 4 (low bits), rcv_wscale : 4 */
+	uint32_t tcpi_rto, tcpi_ato, tcpi_snd_mss, tcpi_rcv_mss;
+	uint32_t tcpi_unacked, tcpi_sacked, tcpi_lost, tcpi_retrans, tcpi_fackets;
+	uint32_t tcpi_last_data_sent, tcpi_last_ack_sent, tcpi_last_data_recv, tcpi_last_ack_recv;
+	uint32_t tcpi_pmtu, tcpi_rcv_ssthresh, tcpi_rtt, tcpi_rttvar, tcpi_snd_ssthresh;
+	uint32_t tcpi_snd_cwnd, tcpi_advmss, tcpi_reordering;
+	uint32_t tcpi_rcv_rtt, tcpi_rcv_space;
+	uint32_t tcpi_total_retrans;
+};
+_Static_assert(sizeof(struct tcp_info) == 104, "struct tcp_info must match Linux's");
+
+static const char *const state_names[] = {
+	[TCP_CLOSED] = "UNCONN",          [TCP_LISTEN] = "LISTEN",
+	[TCP_SYN_SENT] = "SYN-SENT",      [TCP_SYN_RECEIVED] = "SYN-RECV",
+	[TCP_ESTABLISHED] = "ESTAB",      [TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TCP_FIN_WAIT_1] = "FIN-WAIT-1",  [TCP_CLOSING] = "CLOSING",
+	[TCP_LAST_ACK] = "LAST-ACK",      [TCP_FIN_WAIT_2] = "FIN-WAIT-2",
+	[TCP_TIME_WAIT] = "TIME-WAIT",
+};
+
+const char *tcp_state_name(enum tcp_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(state_names) && state_names[s] ? state_names[s] : "?";
+}
+
+/* ---- module ---- */
+
+static void tcp_hook(struct us_poll_hook *h, struct us_stack *st)
+{
+	(void)h;
+	tcp_flush_pending(st);
+}
+
+static void tcp_kick(struct us_timer *t, uint64_t now_ms)
+{
+	(void)t, (void)now_ms; /* only wakes the loop: the hook does the work */
+}
 
 int tcp_init(struct us_stack *st)
 {
-	(void)st;
+	struct us_tcp_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	list_init(&t->socks);
+	list_init(&t->tw_list);
+	list_init(&t->pending);
+	t->hook.fn = tcp_hook;
+	us_timer_init(&t->kick, tcp_kick);
+	t->default_cc = tcp_cc_find("cubic");
+	if (!t->default_cc)
+		t->default_cc = tcp_cc_find("reno");
+	st->tcp = t;
+	us_stack_add_poll_hook(st, &t->hook);
 	return 0;
 }
 
-void tcp_fini(struct us_stack *st) { (void)st; }
-
-void tcp_input(struct us_stack *st, struct us_pkt *p, const struct ipv4_repr *ip)
+void tcp_fini(struct us_stack *st)
 {
-	(void)ip;
-	us_drop(st, p, US_DROP_TCP_NO_SOCKET);
+	struct us_tcp_table *t = st->tcp;
+	struct tcp_sock *tp, *tmp;
+
+	if (!t)
+		return;
+	us_stack_del_poll_hook(st, &t->hook);
+	us_timer_cancel(&st->timers, &t->kick);
+	/* Listeners first (their request records and unaccepted children), then every
+	 * connection still alive, then TIME_WAIT. */
+	list_for_each_entry_safe(tp, tmp, &t->socks, all_link)
+		if (tp->state == TCP_LISTEN)
+			tcp_listen_stop(tp);
+	while (!list_empty(&t->socks))
+		tcp_sock_free(list_first_entry(&t->socks, struct tcp_sock, all_link));
+	tcp_tw_flush(st);
+	free(t);
+	st->tcp = NULL;
 }
 
-void tcp_err(struct us_stack *st, const struct ipv4_repr *quoted, const uint8_t *l4, size_t l4_len,
-	     uint8_t type, uint8_t code, int err, uint32_t info)
+void tcp_flush_pending(struct us_stack *st)
 {
-	(void)st, (void)quoted, (void)l4, (void)l4_len, (void)type, (void)code, (void)err, (void)info;
+	struct us_tcp_table *t = st->tcp;
+
+	/* A few passes: a wakeup may write and make the connection pending again, and
+	 * that output belongs to this round too. Bounded: at most 4 passes. */
+	for (int pass = 0; pass < 4 && !list_empty(&t->pending); pass++) {
+		struct list_head batch;
+
+		list_init(&batch);
+		/* Move the whole list: what becomes pending while we work waits a pass. */
+		batch.next = t->pending.next;
+		batch.prev = t->pending.prev;
+		batch.next->prev = &batch;
+		batch.prev->next = &batch;
+		list_init(&t->pending);
+		while (!list_empty(&batch)) {
+			struct tcp_sock *tp = list_first_entry(&batch, struct tcp_sock, pending_link);
+
+			list_del(&tp->pending_link);
+			tcp_output(tp);
+			if ((tp->flags & TF_WAKE) && tp->wakeup && !(tp->flags & TF_ORPHAN)) {
+				tp->flags &= ~(uint32_t)TF_WAKE;
+				tp->wakeup(tp, tp->wakeup_arg);
+			}
+		}
+	}
+}
+
+int tcp_set_default_cc(struct us_stack *st, const char *name)
+{
+	const struct tcp_cc_ops *ops = tcp_cc_find(name);
+
+	if (!ops)
+		return -ENOENT;
+	st->tcp->default_cc = ops;
+	return 0;
+}
+
+void tcp_set_wakeup(struct tcp_sock *tp, void (*fn)(struct tcp_sock *tp, void *arg), void *arg)
+{
+	tp->wakeup = fn;
+	tp->wakeup_arg = arg;
+}
+
+/* ---- OPEN ---- */
+
+struct tcp_sock *tcp_sock_new(struct us_stack *st) { return tcp_sock_alloc(st); }
+
+int tcp_bind(struct tcp_sock *tp, uint32_t addr, uint16_t port)
+{
+	if (tp->lport || tp->state != TCP_CLOSED || (tp->flags & TF_DONE))
+		return -EINVAL;
+	if (addr && !ifaddr_is_local(tp->st, addr))
+		return -EADDRNOTAVAIL;
+	return tcp_bind_port(tp, addr, port);
+}
+
+int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
+{
+	struct us_stack *st = tp->st;
+	uint32_t laddr, mtu;
+	bool tx_csum;
+	int err;
+
+	switch (tp->state) {
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECEIVED:
+		return -EALREADY;
+	case TCP_LISTEN:
+		return -EISCONN;
+	case TCP_CLOSED:
+		break;
+	default:
+		if (!tp->connect_reported) {
+			tp->connect_reported = true;
+			return 0;
+		}
+		return -EISCONN;
+	}
+	if (tp->flags & TF_DONE) {
+		/* A finished attempt: its error once, then as Linux a closed socket. */
+		if (tp->err) {
+			err = tp->err;
+			tp->err = 0;
+			return -err;
+		}
+		return tp->flags & TF_WAS_ESTAB ? -EISCONN : -ECONNABORTED;
+	}
+	if (addr == 0)
+		addr = 0x7f000001;  /* Linux: connecting to INADDR_ANY means this host */
+	if (ipv4_is_multicast(addr) || ipv4_is_lbcast(addr))
+		return -ENETUNREACH;
+	laddr = tp->laddr;
+	err = tcp_route(st, addr, &laddr, &mtu, &tx_csum);
+	if (err)
+		return err;
+	tp->laddr = laddr;
+	tp->raddr = addr;
+	tp->rport = port;
+	err = tcp_connect_port(tp);
+	if (err) {
+		tp->raddr = 0;
+		tp->rport = 0;
+		return err;
+	}
+	tp->snd.pmtu = mtu;
+	tp->dev_caps_tx_csum = tx_csum;
+	tp->rcv.adv_mss = mtu - 40;
+	if (tp->user_mss && tp->user_mss < tp->rcv.adv_mss)
+		tp->rcv.adv_mss = tp->user_mss;
+	if (tp->rcv.adv_mss > 65535)
+		tp->rcv.adv_mss = 65535;
+	err = tcp_init_buffers(tp);
+	if (err) {
+		if (tp->flags & TF_AUTOBOUND)
+			tcp_unbind(tp);
+		return err;
+	}
+	if (!tp->iss_from_tw)
+		tp->snd.iss = tcp_isn(st, tp->laddr, tp->lport, tp->raddr, tp->rport);
+	tp->ts_off = tcp_ts_offset(st, tp->laddr, tp->raddr);
+	tp->snd.una = tp->snd.iss;
+	tp->snd.nxt = tp->snd.iss;
+	tp->snd.buf_seq = tp->snd.iss + 1;
+	tcp_sync_mss(tp);
+	tcp_ehash_add(tp);
+	tcp_set_state(tp, TCP_SYN_SENT);
+	US_INC(st, TcpActiveOpens);
+	tp->syn_xmit_us = tcp_now_us(st);
+	tcp_mark_pending(tp);
+	return -EINPROGRESS;
+}
+
+static bool listen_conflict(const struct tcp_sock *tp)
+{
+	const struct tcp_sock *o;
+
+	hlist_for_each_entry(o, &tp->st->tcp->lhash[tp->lport % TCP_LHASH_SIZE], lhash_link)
+		if (o != tp && o->lport == tp->lport &&
+		    (o->laddr == 0 || tp->laddr == 0 || o->laddr == tp->laddr))
+			return true;
+	return false;
+}
+
+int tcp_listen(struct tcp_sock *tp, int backlog)
+{
+	struct us_stack *st = tp->st;
+	int err;
+
+	if (backlog < 0)
+		backlog = 0;
+	if (backlog > st->cfg.somaxconn)
+		backlog = (int)st->cfg.somaxconn;
+	if (tp->state == TCP_LISTEN) {
+		tp->lst.backlog = (uint32_t)backlog;
+		return 0;
+	}
+	if (tp->state != TCP_CLOSED || (tp->flags & TF_DONE))
+		return -EINVAL;
+	if (!tp->lport) {
+		err = tcp_bind_port(tp, tp->laddr, 0);
+		if (err)
+			return err;
+	}
+	if (listen_conflict(tp))
+		return -EADDRINUSE;
+	tp->lst.backlog = (uint32_t)backlog;
+	tcp_set_state(tp, TCP_LISTEN);
+	tcp_lhash_add(tp);
+	return 0;
+}
+
+int tcp_accept(struct tcp_sock *tp, struct tcp_sock **out)
+{
+	struct tcp_sock *c;
+
+	if (tp->state != TCP_LISTEN)
+		return -EINVAL;
+	if (list_empty(&tp->lst.acceptq))
+		return -EAGAIN;
+	c = list_first_entry(&tp->lst.acceptq, struct tcp_sock, accept_link);
+	list_del(&c->accept_link);
+	tp->lst.acceptq_len--;
+	c->parent = NULL;
+	c->connect_reported = true;
+	*out = c;
+	return 0;
+}
+
+/* ---- SEND / RECEIVE ---- */
+
+static int take_err(struct tcp_sock *tp)
+{
+	int e = tp->err;
+
+	tp->err = 0;
+	return e;
+}
+
+ssize_t tcp_send(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, int flags)
+{
+	size_t copied = 0;
+
+	if (tp->state != TCP_ESTABLISHED && tp->state != TCP_CLOSE_WAIT) {
+		if (tp->err)
+			return -take_err(tp);
+		if (tp->state == TCP_LISTEN || (tp->state < TCP_ESTABLISHED && !(tp->flags & TF_DONE)))
+			return -ENOTCONN;
+		return -EPIPE;
+	}
+	if (tp->flags & TF_SND_SHUT)
+		return -EPIPE;
+	for (int i = 0; i < iovcnt; i++) {
+		uint32_t want = iov[i].iov_len > UINT32_MAX ? UINT32_MAX : (uint32_t)iov[i].iov_len;
+		uint32_t n = us_ring_write(&tp->sndq, iov[i].iov_base, want);
+
+		copied += n;
+		if (n < want)
+			break;
+	}
+	if (!copied) {
+		if (iovcnt > 0 && iov[0].iov_len == 0 && iovcnt == 1)
+			return 0;
+		return -EAGAIN;
+	}
+	if (flags & MSG_MORE)
+		tp->flags |= TF_MORE;
+	else
+		tp->flags &= ~(uint32_t)TF_MORE;
+	tcp_mark_pending(tp);
+	return (ssize_t)copied;
+}
+
+ssize_t tcp_recv(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, int flags)
+{
+	size_t want = 0, copied = 0;
+	uint32_t off = 0;
+
+	if (tp->state == TCP_LISTEN)
+		return -ENOTCONN;
+	for (int i = 0; i < iovcnt; i++)
+		want += iov[i].iov_len;
+	if (tp->rcvq.len) {
+		bool eof = (tp->flags & (TF_FIN_RCVD | TF_DONE | TF_RCV_SHUT)) != 0;
+
+		if ((flags & MSG_WAITALL) && want > tp->rcvq.len && !eof && !tp->err)
+			return -EAGAIN;
+		for (int i = 0; i < iovcnt && off < tp->rcvq.len; i++) {
+			uint32_t len = iov[i].iov_len > UINT32_MAX ? UINT32_MAX : (uint32_t)iov[i].iov_len;
+			uint32_t n = us_ring_peek(&tp->rcvq, off, iov[i].iov_base, len);
+
+			off += n;
+			copied += n;
+		}
+		if (!(flags & MSG_PEEK)) {
+			us_ring_read(&tp->rcvq, NULL, off);
+			tcp_rcv_consumed(tp, off);
+		}
+		return (ssize_t)copied;
+	}
+	if (want == 0)
+		return 0;
+	if (tp->err)
+		return -take_err(tp);
+	if (tp->flags & (TF_FIN_RCVD | TF_RCV_SHUT | TF_DONE))
+		return (tp->flags & TF_DONE) && !(tp->flags & TF_WAS_ESTAB) && tp->state == TCP_CLOSED &&
+				       !(tp->flags & TF_FIN_RCVD)
+			       ? -ENOTCONN
+			       : 0;
+	if (tp->state == TCP_CLOSED)
+		return -ENOTCONN;
+	return -EAGAIN;
+}
+
+/* RFC 9293 3.10.4: CLOSE queues a FIN after the data. */
+static void queue_fin(struct tcp_sock *tp)
+{
+	if (tp->flags & TF_FIN_QUEUED)
+		return;
+	tp->flags |= TF_FIN_QUEUED | TF_SND_SHUT;
+	tp->snd.fin_seq = tp->snd.buf_seq + tp->sndq.len;
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECEIVED:
+		tcp_set_state(tp, TCP_FIN_WAIT_1);
+		break;
+	case TCP_CLOSE_WAIT:
+		tcp_set_state(tp, TCP_LAST_ACK);
+		break;
+	default:
+		break;
+	}
+	tcp_mark_pending(tp);
+}
+
+int tcp_shutdown(struct tcp_sock *tp, int how)
+{
+	bool rd = how == SHUT_RD || how == SHUT_RDWR, wr = how == SHUT_WR || how == SHUT_RDWR;
+
+	if (!rd && !wr)
+		return -EINVAL;
+	switch (tp->state) {
+	case TCP_CLOSED:
+		if (rd)
+			tp->flags |= TF_RCV_SHUT;
+		if (wr)
+			tp->flags |= TF_SND_SHUT;
+		return (tp->flags & TF_WAS_ESTAB) ? 0 : -ENOTCONN;
+	case TCP_LISTEN:
+		if (rd) {
+			tcp_listen_stop(tp);
+			tcp_set_state(tp, TCP_CLOSED);
+		}
+		return 0;
+	case TCP_SYN_SENT:
+		tcp_done(tp);
+		return 0;
+	default:
+		break;
+	}
+	if (rd) {
+		tp->flags |= TF_RCV_SHUT;
+		tcp_wake(tp);
+	}
+	if (wr)
+		queue_fin(tp);
+	return 0;
+}
+
+void tcp_close(struct tcp_sock *tp)
+{
+	struct us_stack *st = tp->st;
+
+	tp->wakeup = NULL;
+	if (tp->parent) {
+		/* Still on a listener's accept queue: not the application's to close. */
+		return;
+	}
+	tp->flags |= TF_RCV_SHUT;
+	switch (tp->state) {
+	case TCP_LISTEN:
+		tcp_listen_stop(tp);
+		/* fall through */
+	case TCP_CLOSED:
+	case TCP_SYN_SENT:
+		tp->flags |= TF_ORPHAN;
+		if (tp->flags & TF_DONE)
+			tcp_sock_free(tp);
+		else
+			tcp_done(tp);
+		return;
+	default:
+		break;
+	}
+	tp->flags |= TF_ORPHAN;
+	if (tp->rcvq.len || tp->ooo.n) {
+		/* RFC 1122 4.2.2.13 / RFC 2525 2.17: closing with unread data resets, so
+		 * the peer knows the data was not consumed. */
+		US_INC(st, TcpExtTCPAbortOnClose);
+		tcp_abort(tp, 0, true);
+		return;
+	}
+	if (tp->linger_s == 0) {
+		/* SO_LINGER with a zero timeout: abort (RFC 9293 3.10.5 ABORT). */
+		US_INC(st, TcpExtTCPAbortOnLinger);
+		tcp_abort(tp, 0, true);
+		return;
+	}
+	queue_fin(tp);
+	if (tp->state == TCP_FIN_WAIT_2)
+		tcp_timer_set(tp, TCPT_FIN_WAIT_2, st->now_ms + (uint64_t)st->cfg.tcp_fin_timeout * 1000);
+}
+
+unsigned tcp_poll(struct tcp_sock *tp)
+{
+	unsigned mask = 0;
+	bool rd_shut = (tp->flags & (TF_FIN_RCVD | TF_RCV_SHUT | TF_DONE)) != 0;
+	bool wr_shut = (tp->flags & (TF_SND_SHUT | TF_DONE)) != 0;
+
+	if (tp->state == TCP_LISTEN)
+		return tp->lst.acceptq_len ? POLLIN : 0;
+	if (tp->err)
+		mask |= POLLERR;
+	if ((rd_shut && wr_shut) || tp->state == TCP_CLOSED)
+		mask |= POLLHUP;
+	if (rd_shut)
+		mask |= POLLIN | POLLRDHUP;
+	if (tp->rcvq.len)
+		mask |= POLLIN;
+	if (tp->state != TCP_SYN_SENT && tp->state != TCP_SYN_RECEIVED) {
+		uint32_t space = tp->sndq.cap - tp->sndq.len;
+
+		if (wr_shut || tp->state == TCP_CLOSED)
+			mask |= POLLOUT;
+		else if (space && space >= tp->sndq.len / 2)
+			mask |= POLLOUT;
+	}
+	return mask;
+}
+
+int tcp_sock_error(struct tcp_sock *tp) { return take_err(tp); }
+
+void tcp_get_addrs(const struct tcp_sock *tp, uint32_t *laddr, uint16_t *lport, uint32_t *raddr,
+		   uint16_t *rport)
+{
+	*laddr = tp->laddr;
+	*lport = tp->lport;
+	*raddr = tp->raddr;
+	*rport = tp->rport;
+}
+
+/* ---- options ---- */
+
+static int get_int(const void *val, size_t len, int *out)
+{
+	if (len < sizeof(int))
+		return -EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+static int put_int(void *val, size_t *len, int v)
+{
+	size_t n = *len < sizeof(int) ? *len : sizeof(int);
+
+	memcpy(val, &v, n);
+	*len = n;
+	return 0;
+}
+
+static void set_rcvbuf(struct tcp_sock *tp, uint32_t bytes)
+{
+	tp->flags |= TF_RCVBUF_LOCK;
+	if (bytes < TCP_MIN_SOCKBUF)
+		bytes = TCP_MIN_SOCKBUF;
+	if (tp->rcvq.cap) {
+		/* Connected: grow (or shrink to what is held, never below). */
+		uint32_t cap = bytes + (1u << tp->rcv.wscale);
+
+		if (cap < tp->rcvq.len)
+			return;
+		if (us_ring_resize(&tp->rcvq, cap) < 0)
+			return;
+	}
+	tp->rcvbuf = bytes;
+}
+
+static void set_sndbuf(struct tcp_sock *tp, uint32_t bytes)
+{
+	tp->flags |= TF_SNDBUF_LOCK;
+	if (bytes < TCP_MIN_SOCKBUF)
+		bytes = TCP_MIN_SOCKBUF;
+	if (tp->sndq.cap) {
+		if (bytes < tp->sndq.len || us_ring_resize(&tp->sndq, bytes) < 0)
+			return;
+	}
+	tp->sndbuf = bytes;
+}
+
+static int sol_socket_set(struct tcp_sock *tp, int name, const void *val, size_t len)
+{
+	struct us_stack *st = tp->st;
+	int v = 0, err;
+
+	if (name == SO_LINGER) {
+		struct linger l;
+
+		if (len < sizeof(l))
+			return -EINVAL;
+		memcpy(&l, val, sizeof(l));
+		tp->linger_s = l.l_onoff ? (l.l_linger < 0 ? 0 : l.l_linger) : -1;
+		return 0;
+	}
+	err = get_int(val, len, &v);
+	if (err)
+		return err;
+	switch (name) {
+	case SO_RCVBUF:
+		/* Linux: the value is capped at net.core.rmem_max; the ring holds what was
+		 * asked for (getsockopt reports it doubled, as Linux). */
+		if (v < 0)
+			v = 0;
+		set_rcvbuf(tp, (uint32_t)((int64_t)v > st->cfg.rmem_max ? st->cfg.rmem_max : v));
+		return 0;
+	case SO_SNDBUF:
+		if (v < 0)
+			v = 0;
+		set_sndbuf(tp, (uint32_t)((int64_t)v > st->cfg.wmem_max ? st->cfg.wmem_max : v));
+		return 0;
+	case SO_KEEPALIVE:
+		if (v)
+			tp->flags |= TF_KEEPALIVE;
+		else
+			tp->flags &= ~(uint32_t)TF_KEEPALIVE;
+		tcp_keepalive_reset(tp);
+		return 0;
+	case SO_REUSEADDR:
+		if (v)
+			tp->flags |= TF_REUSEADDR;
+		else
+			tp->flags &= ~(uint32_t)TF_REUSEADDR;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int tcp_level_set(struct tcp_sock *tp, int name, const void *val, size_t len)
+{
+	int v = 0, err;
+
+	if (name == TCP_CONGESTION) {
+		char buf[16] = { 0 };
+		const struct tcp_cc_ops *ops;
+
+		memcpy(buf, val, len < sizeof(buf) - 1 ? len : sizeof(buf) - 1);
+		ops = tcp_cc_find(buf);
+		if (!ops)
+			return -ENOENT;
+		if (tp->state >= TCP_ESTABLISHED && tp->cc.ops != ops) {
+			tcp_cc_prepare(tp);
+			tcp_cc_switch(&tp->cc, ops);
+		} else {
+			tp->cc.ops = ops;
+		}
+		return 0;
+	}
+	err = get_int(val, len, &v);
+	if (err)
+		return err;
+	switch (name) {
+	case TCP_NODELAY:
+		if (v)
+			tp->flags |= TF_NODELAY;
+		else
+			tp->flags &= ~(uint32_t)TF_NODELAY;
+		tcp_mark_pending(tp);
+		return 0;
+	case TCP_CORK:
+		if (v) {
+			tp->flags |= TF_CORK;
+		} else {
+			tp->flags &= ~(uint32_t)TF_CORK;
+			tcp_mark_pending(tp);   /* uncorking pushes what waits */
+		}
+		return 0;
+	case TCP_MAXSEG:
+		/* Linux: 0 resets; otherwise TCP_MIN_MSS (88) .. MAX_TCP_WINDOW. */
+		if (v && (v < TCP_MSS_MIN || v > 32767))
+			return -EINVAL;
+		tp->user_mss = (uint32_t)v;
+		if (tp->state >= TCP_ESTABLISHED)
+			tcp_sync_mss(tp);
+		return 0;
+	case TCP_KEEPIDLE:
+		if (v < 1 || v > TCP_KEEPALIVE_MAX_S)
+			return -EINVAL;
+		tp->keep_idle_s = (uint32_t)v;
+		tcp_keepalive_reset(tp);
+		return 0;
+	case TCP_KEEPINTVL:
+		if (v < 1 || v > TCP_KEEPALIVE_MAX_S)
+			return -EINVAL;
+		tp->keep_intvl_s = (uint32_t)v;
+		return 0;
+	case TCP_KEEPCNT:
+		if (v < 1 || v > 127)
+			return -EINVAL;
+		tp->keep_cnt = (uint32_t)v;
+		return 0;
+	case TCP_USER_TIMEOUT:
+		if (v < 0)
+			return -EINVAL;
+		tp->user_timeout_ms = (uint32_t)v;
+		return 0;
+	case TCP_QUICKACK:
+		if (v) {
+			tp->rcv.quick = TCP_MAX_QUICKACKS;
+			if (tp->rcv.unacked) {
+				tp->flags |= TF_ACKNOW;
+				tcp_mark_pending(tp);
+			}
+		}
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int tcp_setsockopt(struct tcp_sock *tp, int level, int name, const void *val, size_t len)
+{
+	int v = 0, err;
+
+	switch (level) {
+	case SOL_SOCKET:
+		return sol_socket_set(tp, name, val, len);
+	case IPPROTO_TCP:
+		return tcp_level_set(tp, name, val, len);
+	case IPPROTO_IP:
+		err = get_int(val, len, &v);
+		if (err)
+			return err;
+		if (name == IP_TTL) {
+			if (v == -1)
+				v = 0;
+			if (v < 0 || v > 255)
+				return -EINVAL;
+			tp->ttl = (uint8_t)v;
+			return 0;
+		}
+		if (name == IP_TOS) {
+			tp->tos = (uint8_t)v;
+			return 0;
+		}
+		return -ENOPROTOOPT;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* Linux's TCP_* state numbering for tcp_info (include/net/tcp_states.h). */
+static uint8_t linux_state(enum tcp_state s)
+{
+	static const uint8_t map[] = {
+		[TCP_ESTABLISHED] = 1, [TCP_SYN_SENT] = 2,   [TCP_SYN_RECEIVED] = 3,
+		[TCP_FIN_WAIT_1] = 4,  [TCP_FIN_WAIT_2] = 5, [TCP_TIME_WAIT] = 6,
+		[TCP_CLOSED] = 7,      [TCP_CLOSE_WAIT] = 8, [TCP_LAST_ACK] = 9,
+		[TCP_LISTEN] = 10,     [TCP_CLOSING] = 11,
+	};
+	return map[s];
+}
+
+static void fill_tcp_info(const struct tcp_sock *tp, struct tcp_info *ti)
+{
+	uint32_t mss = tp->snd.mss ? tp->snd.mss : 1;
+	uint64_t now = tp->st->now_ms;
+
+	memset(ti, 0, sizeof(*ti));
+	ti->tcpi_state = linux_state(tp->state);
+	ti->tcpi_ca_state = tp->cc.ca_state;
+	ti->tcpi_retransmits = tp->retries;
+	ti->tcpi_probes = tp->probes;
+	ti->tcpi_backoff = tp->backoff;
+	if (tp->flags & TF_TS_OK)
+		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (tp->flags & TF_SACK_OK)
+		ti->tcpi_options |= TCPI_OPT_SACK;
+	if (tp->flags & TF_WSCALE_OK) {
+		ti->tcpi_options |= TCPI_OPT_WSCALE;
+		/* Bit-fields allocate from the low bits on x86-64 (SysV ABI). */
+		ti->tcpi_wscale = (uint8_t)((tp->snd.wscale & 0xf) | ((tp->rcv.wscale & 0xf) << 4));
+	}
+	ti->tcpi_rto = tcp_rto_ms(tp) * 1000;
+	ti->tcpi_ato = TCP_DELACK_MS * 1000;
+	ti->tcpi_snd_mss = tp->snd.mss;
+	ti->tcpi_rcv_mss = tp->rcv.mss ? tp->rcv.mss : tp->rcv.adv_mss;
+	ti->tcpi_unacked = tp->txr_n;
+	ti->tcpi_sacked = tp->sacked_bytes / mss;
+	ti->tcpi_lost = tp->lost_bytes / mss;
+	ti->tcpi_retrans = tp->retrans_bytes / mss;
+	ti->tcpi_last_data_sent = tp->last_send_ms ? (uint32_t)(now - tp->last_send_ms) : 0;
+	ti->tcpi_last_data_recv = tp->last_recv_ms ? (uint32_t)(now - tp->last_recv_ms) : 0;
+	ti->tcpi_last_ack_recv = ti->tcpi_last_data_recv;
+	ti->tcpi_pmtu = tp->snd.pmtu;
+	ti->tcpi_rcv_ssthresh = tp->rcvbuf;
+	ti->tcpi_rtt = tp->srtt_us;
+	ti->tcpi_rttvar = tp->rttvar_us;
+	ti->tcpi_snd_ssthresh = tp->cc.ssthresh == UINT32_MAX ? 0x7fffffff : tp->cc.ssthresh / mss;
+	ti->tcpi_snd_cwnd = tp->cc.cwnd / mss;
+	ti->tcpi_advmss = tp->rcv.adv_mss;
+	ti->tcpi_reordering = tp->reordering;
+	ti->tcpi_rcv_rtt = tp->rcv_rtt_us;
+	ti->tcpi_rcv_space = tp->rcvq_space;
+	ti->tcpi_total_retrans = tp->total_retrans;
+}
+
+int tcp_getsockopt(struct tcp_sock *tp, int level, int name, void *val, size_t *len)
+{
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_RCVBUF:
+			return put_int(val, len, (int)(tp->rcvbuf * 2));
+		case SO_SNDBUF:
+			return put_int(val, len, (int)(tp->sndbuf * 2));
+		case SO_KEEPALIVE:
+			return put_int(val, len, !!(tp->flags & TF_KEEPALIVE));
+		case SO_REUSEADDR:
+			return put_int(val, len, !!(tp->flags & TF_REUSEADDR));
+		case SO_ERROR:
+			return put_int(val, len, take_err(tp));
+		case SO_LINGER: {
+			struct linger l = { .l_onoff = tp->linger_s >= 0,
+					    .l_linger = tp->linger_s >= 0 ? tp->linger_s : 0 };
+			size_t n = *len < sizeof(l) ? *len : sizeof(l);
+
+			memcpy(val, &l, n);
+			*len = n;
+			return 0;
+		}
+		default:
+			return -ENOPROTOOPT;
+		}
+	}
+	if (level == IPPROTO_IP) {
+		if (name == IP_TTL)
+			return put_int(val, len, tp->ttl ? tp->ttl : (int)tp->st->cfg.ip_default_ttl);
+		if (name == IP_TOS)
+			return put_int(val, len, tp->tos);
+		return -ENOPROTOOPT;
+	}
+	if (level != IPPROTO_TCP)
+		return -ENOPROTOOPT;
+	switch (name) {
+	case TCP_NODELAY:
+		return put_int(val, len, !!(tp->flags & TF_NODELAY));
+	case TCP_CORK:
+		return put_int(val, len, !!(tp->flags & TF_CORK));
+	case TCP_MAXSEG:
+		return put_int(val, len, (int)(tp->state >= TCP_ESTABLISHED ? tp->snd.mss
+						: tp->user_mss ? tp->user_mss : TCP_MSS_DEFAULT));
+	case TCP_KEEPIDLE:
+		return put_int(val, len, (int)(tcp_keepalive_idle_ms(tp) / 1000));
+	case TCP_KEEPINTVL:
+		return put_int(val, len, (int)(tp->keep_intvl_s ? tp->keep_intvl_s
+								 : (uint32_t)tp->st->cfg.tcp_keepalive_intvl));
+	case TCP_KEEPCNT:
+		return put_int(val, len, (int)(tp->keep_cnt ? tp->keep_cnt
+							    : (uint32_t)tp->st->cfg.tcp_keepalive_probes));
+	case TCP_USER_TIMEOUT:
+		return put_int(val, len, (int)tp->user_timeout_ms);
+	case TCP_QUICKACK:
+		return put_int(val, len, tp->rcv.quick != 0);
+	case TCP_CONGESTION: {
+		const char *n = tp->cc.ops ? tp->cc.ops->name : "";
+		size_t l = strlen(n) + 1;
+
+		if (l > *len)
+			l = *len;
+		memcpy(val, n, l);
+		*len = l;
+		return 0;
+	}
+	case TCP_INFO: {
+		struct tcp_info ti;
+		size_t n = *len < sizeof(ti) ? *len : sizeof(ti);
+
+		fill_tcp_info(tp, &ti);
+		memcpy(val, &ti, n);
+		*len = n;
+		return 0;
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+/* ---- introspection ---- */
+
+void tcp_sock_info(const struct tcp_sock *tp, struct tcp_conn_info *ci)
+{
+	static const struct {
+		enum tcp_timer_id id;
+		const char *name;
+	} timers[] = {
+		{ TCPT_REXMT, "on" },          { TCPT_PTO, "on" },    { TCPT_REO, "on" },
+		{ TCPT_PERSIST, "persist" },   { TCPT_KEEP, "keepalive" },
+		{ TCPT_FIN_WAIT_2, "timewait" },
+	};
+	uint64_t now = tp->st->now_ms, best = 0;
+
+	memset(ci, 0, sizeof(*ci));
+	ci->state = tp->state;
+	ci->laddr = tp->laddr;
+	ci->raddr = tp->raddr;
+	ci->lport = tp->lport;
+	ci->rport = tp->rport;
+	if (tp->state == TCP_LISTEN) {
+		ci->rx_queue = tp->lst.acceptq_len;
+		ci->tx_queue = tp->lst.backlog;
+	} else {
+		ci->rx_queue = tp->rcvq.len;
+		ci->tx_queue = tp->sndq.len + ((tp->flags & TF_FIN_QUEUED) && !(tp->flags & TF_FIN_ACKED));
+	}
+	ci->orphan = (tp->flags & TF_ORPHAN) != 0;
+	ci->cwnd = tp->cc.cwnd;
+	ci->ssthresh = tp->cc.ssthresh;
+	ci->mss = tp->snd.mss;
+	ci->rcv_mss = tp->rcv.mss ? tp->rcv.mss : tp->rcv.adv_mss;
+	ci->srtt_us = tp->srtt_us;
+	ci->rttvar_us = tp->rttvar_us;
+	ci->rto_ms = tcp_rto_ms(tp);
+	ci->snd_wnd = tp->snd.wnd;
+	ci->rcv_wnd = seq_gt(tp->rcv.adv, tp->rcv.nxt) ? tp->rcv.adv - tp->rcv.nxt : 0;
+	ci->snd_wscale = tp->snd.wscale;
+	ci->rcv_wscale = tp->rcv.wscale;
+	ci->sack = (tp->flags & TF_SACK_OK) != 0;
+	ci->timestamps = (tp->flags & TF_TS_OK) != 0;
+	ci->ecn = false;
+	ci->retrans = tp->retrans_bytes / (tp->snd.mss ? tp->snd.mss : 1);
+	ci->total_retrans = tp->total_retrans;
+	ci->bytes_acked = tp->bytes_acked;
+	ci->bytes_received = tp->bytes_received;
+	ci->segs_out = tp->segs_out;
+	ci->segs_in = tp->segs_in;
+	ci->cc = tp->cc.ops ? tp->cc.ops->name : "";
+	ci->ca_state = tp->cc.ca_state;
+	ci->lost = tp->lost_bytes / (tp->snd.mss ? tp->snd.mss : 1);
+	ci->sacked = tp->sacked_bytes / (tp->snd.mss ? tp->snd.mss : 1);
+	ci->timer = "";
+	for (size_t i = 0; i < ARRAY_SIZE(timers); i++) {
+		uint64_t d = tp->deadline[timers[i].id];
+
+		if (d && (!best || d < best)) {
+			best = d;
+			ci->timer = timers[i].name;
+		}
+	}
+	ci->timer_ms = best ? (best > now ? best - now : 1) : 0;
+}
+
+int tcp_dump(struct us_stack *st, int (*cb)(const struct tcp_conn_info *ci, void *arg), void *arg)
+{
+	struct tcp_sock *tp;
+	struct tcp_tw *tw;
+	struct tcp_conn_info ci;
+	int r;
+
+	list_for_each_entry(tp, &st->tcp->socks, all_link) {
+		struct tcp_req *req;
+
+		/* Sockets the application opened but never bound are not in ss either. */
+		if (tp->state == TCP_CLOSED && !tp->lport)
+			continue;
+		tcp_sock_info(tp, &ci);
+		r = cb(&ci, arg);
+		if (r)
+			return r;
+		if (tp->state != TCP_LISTEN)
+			continue;
+		list_for_each_entry(req, &tp->lst.synq, lst_link) {
+			memset(&ci, 0, sizeof(ci));
+			ci.state = TCP_SYN_RECEIVED;
+			ci.laddr = req->laddr;
+			ci.lport = req->lport;
+			ci.raddr = req->raddr;
+			ci.rport = req->rport;
+			ci.cc = "";
+			ci.timer = "on";
+			ci.timer_ms = req->timer.expires_ms > st->now_ms ? req->timer.expires_ms - st->now_ms : 1;
+			r = cb(&ci, arg);
+			if (r)
+				return r;
+		}
+	}
+	list_for_each_entry(tw, &st->tcp->tw_list, all_link) {
+		memset(&ci, 0, sizeof(ci));
+		ci.state = TCP_TIME_WAIT;
+		ci.laddr = tw->laddr;
+		ci.lport = tw->lport;
+		ci.raddr = tw->raddr;
+		ci.rport = tw->rport;
+		ci.orphan = true;
+		ci.timestamps = tw->ts_ok;
+		ci.cc = "";
+		ci.timer = "timewait";
+		ci.timer_ms = tw->expires_ms > st->now_ms ? tw->expires_ms - st->now_ms : 1;
+		r = cb(&ci, arg);
+		if (r)
+			return r;
+	}
+	return 0;
 }

@@ -112,11 +112,23 @@ struct tcp_conn_info {
 	const char *cc;                  /* congestion control name */
 	uint8_t ca_state;
 	uint32_t lost, sacked;           /* segments */
-	uint64_t timer_ms;               /* earliest armed timer, 0 if none */
+	uint64_t timer_ms;               /* ms until the earliest armed timer, 0 if none */
 	const char *timer;               /* "on" (rexmt), "persist", "keepalive", "timewait", "" */
 };
 /* Calls @cb for each connection, listener and TIME_WAIT record; stops at non-zero. */
 int tcp_dump(struct us_stack *st, int (*cb)(const struct tcp_conn_info *ci, void *arg), void *arg);
 void tcp_sock_info(const struct tcp_sock *tp, struct tcp_conn_info *ci);
+
+/*
+ * tcp_set_wakeup - @fn is called (in the egress phase of a poll round, once per round
+ * at most) after anything that may change tcp_poll(@tp)'s answer: data or EOF
+ * arrived, the handshake finished or failed, send space opened, a reset. The socket
+ * layer signals its readiness from there. NULL turns it off; tcp_close turns it off.
+ */
+void tcp_set_wakeup(struct tcp_sock *tp, void (*fn)(struct tcp_sock *tp, void *arg), void *arg);
+
+/* net.ipv4.tcp_congestion_control: the algorithm new connections start with.
+ * 0, or -ENOENT when no algorithm has that name. */
+int tcp_set_default_cc(struct us_stack *st, const char *name);
 
 #endif

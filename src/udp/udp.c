@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "icmp/icmp.h"
 #include "ip/fib.h"
 #include "ip/ip.h"
@@ -244,17 +243,15 @@ void udp_input(struct us_stack *st, struct us_pkt *p, const struct ipv4_repr *ip
 void udp_err(struct us_stack *st, const struct ipv4_repr *quoted, const uint8_t *l4, size_t l4_len,
 	     uint8_t type, uint8_t code, int err, uint32_t info)
 {
-	uint16_t sport, dport;
+	struct udp_repr u;
 	struct us_sock *sk;
 	bool fatal = false;
 
 	(void)info; /* the MTU of frag-needed belongs to the route: no PMTU cache yet */
-	if (l4_len < UDP_HDR_LEN)
+	if (udp_parse_quoted(l4, l4_len, &u) != US_DROP_NONE)
 		return;
-	sport = rd16(l4 + UDP_OFF_SPORT);
-	dport = rd16(l4 + UDP_OFF_DPORT);
 	/* The quoted datagram went from us (quoted->src:sport) to quoted->dst:dport. */
-	sk = udp_lookup(st, quoted->src, sport, quoted->dst, dport);
+	sk = udp_lookup(st, quoted->src, u.sport, quoted->dst, u.dport);
 	if (!sk)
 		return;
 	/* RFC 6633: source quench is ignored; redirects are routing, not errors (Linux

@@ -86,3 +86,10 @@ uint16_t csum_replace16(uint16_t check, uint16_t old, uint16_t new_)
 	s += new_;
 	return (uint16_t)~fold32(s);
 }
+
+void csum_finish_partial(uint8_t *start, size_t len, size_t field_off)
+{
+	uint16_t sum = csum_fold(csum_partial(start, len, 0));
+
+	wr16(start + field_off, sum ? sum : 0xffff);
+}

@@ -138,8 +138,11 @@ enum us_drop_reason ipv4_parse(const uint8_t *buf, size_t len, bool csum_ok,
 	/* RFC 1122 3.2.1.1 checks; the total length may be less than the buffer (link
 	 * padding, trimmed by the caller) but never more, nor less than the header. */
 	tot = rd16(buf + IPV4_OFF_LEN);
-	if (tot < hlen || tot > len)
+	if (tot < hlen || tot > len) {
+		out->hdr_len = (uint8_t)hlen;
+		out->total_len = (uint16_t)tot;
 		return US_DROP_IP_TOTAL_LEN;
+	}
 	/* RFC 791 3.1 / RFC 1122 3.2.1.2: a host MUST verify the checksum and silently
 	 * discard a datagram whose checksum is bad. The sum over a correct header,
 	 * checksum field included, is 0xffff, so the folded complement is 0. */
@@ -173,6 +176,29 @@ enum us_drop_reason ipv4_parse(const uint8_t *buf, size_t len, bool csum_ok,
 	return US_DROP_NONE;
 }
 
+enum us_drop_reason ipv4_parse_quoted(const uint8_t *buf, size_t len, struct ipv4_repr *out)
+{
+	uint8_t hdr[IPV4_MAX_HDR_LEN];
+	unsigned hlen, tot;
+
+	if (len < IPV4_HDR_LEN || (buf[IPV4_OFF_VER_IHL] >> 4) != 4)
+		return US_DROP_ICMP_MALFORMED;
+	hlen = ipv4_hdr_len(buf);
+	if (hlen < IPV4_HDR_LEN || hlen > len)
+		return US_DROP_ICMP_MALFORMED;
+	tot = rd16(buf + IPV4_OFF_LEN);
+	if (tot < hlen)
+		return US_DROP_ICMP_MALFORMED;
+	/* Parse a copy of the header alone, its total length set to the header length, so
+	 * the parser checks everything but how much of the datagram was quoted. */
+	memcpy(hdr, buf, hlen);
+	wr16(hdr + IPV4_OFF_LEN, (uint16_t)hlen);
+	if (ipv4_parse(hdr, hlen, true, out) != US_DROP_NONE)
+		return US_DROP_ICMP_MALFORMED;
+	out->total_len = (uint16_t)tot;
+	return US_DROP_NONE;
+}
+
 void ipv4_emit(const struct ipv4_repr *r, const uint8_t *opts, uint8_t *buf)
 {
 	unsigned hlen = IPV4_HDR_LEN + r->opt_len;
@@ -199,6 +225,26 @@ void ipv4_emit(const struct ipv4_repr *r, const uint8_t *opts, uint8_t *buf)
 	if (r->opt_len)
 		memcpy(buf + IPV4_HDR_LEN, opts, r->opt_len);
 	wr16(buf + IPV4_OFF_CSUM, csum_fold(csum_partial(buf, hlen, 0)));
+}
+
+void ipv4_decrement_ttl(uint8_t *hdr)
+{
+	/* TTL and protocol share a 16-bit word; the TTL is its high byte. */
+	uint16_t old = rd16(hdr + IPV4_OFF_TTL);
+	uint16_t new_ = (uint16_t)(old - 0x100);
+
+	wr16(hdr + IPV4_OFF_TTL, new_);
+	wr16(hdr + IPV4_OFF_CSUM, csum_replace16(rd16(hdr + IPV4_OFF_CSUM), old, new_));
+}
+
+void ipv4_set_reassembled(uint8_t *hdr, uint16_t total_len)
+{
+	unsigned hlen = ipv4_hdr_len(hdr);
+
+	wr16(hdr + IPV4_OFF_LEN, total_len);
+	wr16(hdr + IPV4_OFF_FRAG, rd16(hdr + IPV4_OFF_FRAG) & IPV4_FLAG_DF);
+	wr16(hdr + IPV4_OFF_CSUM, 0);
+	wr16(hdr + IPV4_OFF_CSUM, csum_fold(csum_partial(hdr, hlen, 0)));
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bytes.h"
 #include "core/counters.h"
 
 enum {
@@ -73,7 +74,9 @@ struct ipv4_repr {
  * Return: US_DROP_NONE, or PKT_TOO_SHORT (fewer than 20 bytes, or fewer than IHL*4),
  * IP_VERSION, IP_IHL, IP_TOTAL_LEN, IP_CSUM, IP_BAD_OPTIONS. On IP_BAD_OPTIONS every
  * field of *out is filled (the opt_* flags only up to the bad option) and opt_err_off
- * says where; on other failures *out is unspecified.
+ * says where; on IP_TOTAL_LEN out->hdr_len and out->total_len are filled (so the
+ * caller can tell a truncated frame, total_len > @len, from a lying header); on other
+ * failures *out is unspecified.
  *
  * Options are walked as RFC 791 3.1 lays them out: END ends the list, NOP is one
  * byte, every other option has a length byte >= 2 and lies inside the header.
@@ -86,6 +89,17 @@ enum us_drop_reason ipv4_parse(const uint8_t *buf, size_t len, bool csum_ok,
 			       struct ipv4_repr *out);
 
 /*
+ * ipv4_parse_quoted - decode the IP header an ICMP error quotes (@len bytes at @buf).
+ * Unlike ipv4_parse, the quote may stop after the header plus 8 bytes (RFC 792), so
+ * its total length is only checked to cover the header, not against @len, and its
+ * checksum is not verified (a router may quote a header it already changed, such as
+ * the TTL). Everything else is checked as ipv4_parse does; out->total_len is the
+ * original datagram's.
+ * Return: US_DROP_NONE or US_DROP_ICMP_MALFORMED.
+ */
+enum us_drop_reason ipv4_parse_quoted(const uint8_t *buf, size_t len, struct ipv4_repr *out);
+
+/*
  * ipv4_emit - write a header of r->hdr_len bytes (20 + r->opt_len) with its checksum.
  * @opts: r->opt_len bytes of options to copy after the fixed header (may be NULL
  * when opt_len is 0). Flags/offset come from df, mf and frag_off.
@@ -95,11 +109,40 @@ enum us_drop_reason ipv4_parse(const uint8_t *buf, size_t len, bool csum_ok,
 void ipv4_emit(const struct ipv4_repr *r, const uint8_t *opts, uint8_t *buf);
 
 /*
- * ipv4_copy_options_for_fragment - RFC 791 3.1: only options with the copied flag
+ * ipv4_fragment_options - RFC 791 3.1: only options with the copied flag
  * (bit 0x80) go into fragments after the first. Writes them to @out (padded to 4
  * with END) and returns their length.
  */
 size_t ipv4_fragment_options(const uint8_t *opts, size_t opt_len, uint8_t *out);
+
+/*
+ * Fields of a header that ipv4_parse has accepted, read again without validating:
+ * for code that holds datagrams and needs their layout later (reassembly).
+ */
+static inline unsigned ipv4_hdr_len(const uint8_t *hdr) { return (hdr[IPV4_OFF_VER_IHL] & 0x0fu) * 4; }
+/* The fragment offset in bytes. */
+static inline unsigned ipv4_frag_off(const uint8_t *hdr)
+{
+	return (rd16(hdr + IPV4_OFF_FRAG) & IPV4_FRAG_MASK) * 8u;
+}
+static inline bool ipv4_more_frags(const uint8_t *hdr)
+{
+	return (rd16(hdr + IPV4_OFF_FRAG) & IPV4_FLAG_MF) != 0;
+}
+
+/*
+ * ipv4_decrement_ttl - RFC 1812 5.3.1: lower the TTL of the valid header at @hdr by
+ * one (it is > 0) and update the header checksum incrementally (RFC 1624 eqn. 3, over
+ * the TTL/protocol word) instead of summing the header again.
+ */
+void ipv4_decrement_ttl(uint8_t *hdr);
+
+/*
+ * ipv4_set_reassembled - RFC 791 3.2: turn the valid header of fragment zero at @hdr
+ * into the header of the reassembled datagram of @total_len bytes: the total length
+ * set, MF and the fragment offset cleared (DF kept), the checksum recomputed.
+ */
+void ipv4_set_reassembled(uint8_t *hdr, uint16_t total_len);
 
 /* Classifications of addresses (host order), RFC 1122 3.2.1.3 / RFC 5735. */
 static inline bool ipv4_is_zeronet(uint32_t a) { return (a >> 24) == 0; }

@@ -39,6 +39,20 @@ enum us_drop_reason udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint
 	return US_DROP_NONE;
 }
 
+enum us_drop_reason udp_parse_quoted(const uint8_t *buf, size_t len, struct udp_repr *out)
+{
+	unsigned ulen;
+
+	if (len < UDP_HDR_LEN)
+		return US_DROP_PKT_TOO_SHORT;
+	ulen = rd16(buf + UDP_OFF_LEN);
+	out->sport = rd16(buf + UDP_OFF_SPORT);
+	out->dport = rd16(buf + UDP_OFF_DPORT);
+	out->payload_len = (uint16_t)(ulen >= UDP_HDR_LEN ? ulen - UDP_HDR_LEN : 0);
+	out->csum_zero = rd16(buf + UDP_OFF_CSUM) == 0;
+	return US_DROP_NONE;
+}
+
 void udp_emit(const struct udp_repr *r, uint8_t *buf, uint32_t src, uint32_t dst,
 	      enum udp_csum_mode mode)
 {

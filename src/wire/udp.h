@@ -34,6 +34,15 @@ struct udp_repr {
 enum us_drop_reason udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 			      bool csum_ok, struct udp_repr *out);
 
+/*
+ * udp_parse_quoted - the ports of the UDP header an ICMP error quotes: only the first
+ * 8 bytes of the datagram are there (RFC 792), so neither length nor checksum can be
+ * checked. @len is what the quote holds from the UDP header on.
+ * Return: US_DROP_NONE (sport and dport set; payload_len is the length field's, which
+ * may be below 8) or PKT_TOO_SHORT.
+ */
+enum us_drop_reason udp_parse_quoted(const uint8_t *buf, size_t len, struct udp_repr *out);
+
 enum udp_csum_mode {
 	UDP_CSUM_FULL,    /* compute over the payload already at buf + 8 */
 	UDP_CSUM_PARTIAL, /* store only the pseudo-header sum, for csum offload: the field

@@ -301,6 +301,7 @@ static int tap_child(void)
 	struct arpreq ar;
 	uint8_t f[FRAME_LEN];
 	char buf[64], big[1000];
+	static char jumbo[8000];
 	int idx, s, u;
 	uint64_t deadline;
 
@@ -442,6 +443,48 @@ static int tap_child(void)
 	memset(&ifr, 0, sizeof(ifr));
 	CHILD_CHECK(ifreq_ioctl(s, SIOCGIFMTU, &ifr, "ut0") == 0 && ifr.ifr_mtu == 1280, 51);
 	close(s);
+
+	/* Jumbo frames (MTU 9000, more than a pool buffer holds): a small frame still
+	 * lands in a pool buffer, only a big one takes a large buffer, whole. */
+	CHILD_CHECK(us_dev_set_mtu(st, idx, 9000) == 0, 52);
+	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHILD_CHECK(u >= 0, 53);
+	sin.sin_addr.s_addr = htonl(0xc6120002);
+	sin.sin_port = htons(9999);
+	memset(jumbo, 'j', sizeof(jumbo));
+	CHILD_CHECK(sendto(u, "ping", 4, 0, (struct sockaddr *)&sin, sizeof(sin)) == 4, 54);
+	CHILD_CHECK(sendto(u, jumbo, sizeof(jumbo), 0, (struct sockaddr *)&sin, sizeof(sin)) ==
+			    (ssize_t)sizeof(jumbo),
+		    55);
+	{
+		bool small_ok = false, big_ok = false;
+
+		deadline = mono_ms() + 3000;
+		while (!(small_ok && big_ok) && mono_ms() < deadline) {
+			struct us_pkt *b[8];
+			struct pollfd pfd = { .fd = dev->fd, .events = POLLIN };
+			int n;
+
+			poll(&pfd, 1, 100);
+			n = dev->ops->rx_batch(dev, b, 8);
+			for (int i = 0; i < n; i++) {
+				const uint8_t *d = b[i]->data;
+				size_t len = us_pkt_len(b[i]);
+
+				if (len >= 42 && d[12] == 0x08 && d[13] == 0 && d[23] == 17) {
+					if (len == 42 + 4 && !memcmp(d + 42, "ping", 4))
+						small_ok = !b[i]->large;
+					if (len == 42 + sizeof(jumbo) &&
+					    !memcmp(d + 42, jumbo, sizeof(jumbo)))
+						big_ok = b[i]->large;
+				}
+				us_pkt_free(b[i]);
+			}
+		}
+		CHILD_CHECK(small_ok, 56);
+		CHILD_CHECK(big_ok, 57);
+	}
+	close(u);
 
 	CHILD_CHECK(st->pool.in_use == 0 && st->pool.large_in_use == 0, 60);
 	us_stack_free(st);

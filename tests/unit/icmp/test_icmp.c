@@ -175,6 +175,40 @@ static void test_echo_large_fragmented_reply(void **state)
 	tn_stack_free(st);
 }
 
+/* The reply is built in the request's buffer: answering a ping takes no second buffer
+ * (a fresh stack has carved none yet; the request takes the first). An 8000-byte
+ * request is answered even when it holds the only large buffer there may be. */
+static void test_echo_reply_reuses_request(void **state)
+{
+	struct tn_dev *d;
+	struct us_stack *st = tn_stack_new(&d);
+	static uint8_t req[20 + 8 + 8000];
+	size_t n, total = 0;
+
+	(void)state;
+	assert_int_equal(st->pool.total, 0);
+	tn_rx(st, d, ECHO_REQ, sizeof(ECHO_REQ));
+	n = tn_tx_pop(d, out, sizeof(out));
+	tn_assert_bytes(out, n, ECHO_REP, sizeof(ECHO_REP));
+	assert_int_equal(st->pool.total, 1);
+
+	st->pool.large_max = 1;
+	tn_ip_hdr(req, TN_PEER, TN_US, IPPROTO_ICMP, 8 + 8000, 78, 64);
+	req[20] = ICMP_ECHO;
+	wr16(req + 24, 0x4242);
+	wr16(req + 26, 10);
+	for (int i = 0; i < 8000; i++)
+		req[28 + i] = (uint8_t)(i * 7);
+	wr16(req + 22, tn_csum(req + 20, 8 + 8000));
+	tn_rx(st, d, req, sizeof(req));
+	while ((n = tn_tx_pop(d, out, sizeof(out))) > 0)
+		total += n - 20;
+	assert_int_equal(total, 8 + 8000);
+	assert_int_equal(st->pool.alloc_failures, 0);
+	assert_int_equal(tn_stat(st, US_STAT_IcmpOutEchoReps), 2);
+	tn_stack_free(st);
+}
+
 /* ---- errors we send ----------------------------------------------------------------- */
 
 static void test_port_unreachable_bytes(void **state)
@@ -872,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_echo_ignore_all),
 		cmocka_unit_test(test_echo_broadcast),
 		cmocka_unit_test(test_echo_large_fragmented_reply),
+		cmocka_unit_test(test_echo_reply_reuses_request),
 		cmocka_unit_test(test_port_unreachable_bytes),
 		cmocka_unit_test(test_error_quote_length),
 		cmocka_unit_test(test_error_never_answer_rules),

@@ -61,7 +61,7 @@ static void test_socket_create(void **state)
 	(void)state;
 	assert_int_equal(us_socket(st, AF_INET6, SOCK_DGRAM, 0), -EAFNOSUPPORT);
 	assert_int_equal(us_socket(st, AF_UNIX, SOCK_DGRAM, 0), -EAFNOSUPPORT);
-	assert_int_equal(us_socket(st, AF_INET, SOCK_STREAM, 0), -ESOCKTNOSUPPORT);
+	assert_int_equal(us_socket(st, AF_INET, SOCK_STREAM, IPPROTO_UDP), -EPROTONOSUPPORT);
 	assert_int_equal(us_socket(st, AF_INET, SOCK_RAW, IPPROTO_ICMP), -ESOCKTNOSUPPORT);
 	assert_int_equal(us_socket(st, AF_INET, SOCK_DGRAM, IPPROTO_TCP), -EPROTONOSUPPORT);
 	assert_int_equal(us_socket(st, AF_INET, 99, 0), -EINVAL);

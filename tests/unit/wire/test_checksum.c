@@ -112,6 +112,29 @@ static void test_against_reference(void **state)
 			 csum_fold(csum_partial(big, 65535, 0xffff)));
 }
 
+/* Finishing a partial checksum gives the full one: a UDP datagram 198.18.0.1:40000 ->
+ * 198.18.0.2:7 carrying "ping" whose checksum field holds the pseudo-header sum 0x8c45
+ * (test_pseudo), as udp_emit(UDP_CSUM_PARTIAL) leaves it. */
+static void test_finish_partial(void **state)
+{
+	uint8_t u[12] = { 0x9c, 0x40, 0x00, 0x07, 0x00, 0x0c, 0x8c, 0x45, 'p', 'i', 'n', 'g' };
+	uint8_t z[4] = { 0x12, 0x34, 0xed, 0xcb };
+	uint8_t full[12 + 12] = { 0xc6, 0x12, 0x00, 0x01, 0xc6, 0x12, 0x00, 0x02, 0x00, 17, 0, 12 };
+
+	(void)state;
+	csum_finish_partial(u, sizeof(u), 6);
+	/* The same as summing pseudo-header and datagram with the field zeroed. */
+	memcpy(full + 12, u, sizeof(u));
+	full[12 + 6] = full[12 + 7] = 0;
+	assert_int_equal((u[6] << 8) | u[7], ref_csum(full, sizeof(full)));
+	/* and the result verifies. */
+	memcpy(full + 12, u, sizeof(u));
+	assert_int_equal(ref_csum(full, sizeof(full)), 0);
+	/* A sum of 0 goes out as 0xffff (RFC 768): 0x1234 + 0xedcb = 0xffff. */
+	csum_finish_partial(z, sizeof(z), 2);
+	assert_int_equal((z[2] << 8) | z[3], 0xffff);
+}
+
 /* RFC 1624 section 4's example: HC=0xdd2f, m=0x5555 -> m'=0x3285. Eqn. 3 gives 0x0000
  * (eqn. 2 would give the wrong 0xffff). */
 static void test_replace16_rfc1624(void **state)
@@ -167,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_odd_length),
 		cmocka_unit_test(test_ip_header),
 		cmocka_unit_test(test_pseudo),
+		cmocka_unit_test(test_finish_partial),
 		cmocka_unit_test(test_against_reference),
 		cmocka_unit_test(test_replace16_rfc1624),
 		cmocka_unit_test(test_replace16_matches_recompute),

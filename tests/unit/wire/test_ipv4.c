@@ -196,6 +196,107 @@ static void test_fragment_fields(void **state)
 	assert_bytes(buf, IP_FRAG, IPV4_HDR_LEN);
 }
 
+/* The accessors over an accepted header read what ipv4_parse decoded. */
+static void test_header_accessors(void **state)
+{
+	(void)state;
+	assert_int_equal(ipv4_hdr_len(IP_FRAG), 20);
+	assert_int_equal(ipv4_frag_off(IP_FRAG), 1480);
+	assert_true(ipv4_more_frags(IP_FRAG));
+	assert_int_equal(ipv4_hdr_len(IP_OPTS), 36);
+	assert_int_equal(ipv4_frag_off(IP_UDP), 0);
+	assert_false(ipv4_more_frags(IP_UDP)); /* DF alone is not MF */
+}
+
+/* RFC 1812 5.3.1 / RFC 1624: the incrementally updated checksum is the one a full
+ * recomputation gives, for every TTL (the real capture's checksum 0xc816 included). */
+static void test_decrement_ttl(void **state)
+{
+	uint8_t buf[sizeof(CAP_PING)], ref[IPV4_HDR_LEN];
+	struct ipv4_repr ip;
+
+	(void)state;
+	memcpy(buf, CAP_PING, sizeof(buf));
+	for (unsigned ttl = 64; ttl > 1; ttl--) {
+		ipv4_decrement_ttl(buf);
+		assert_int_equal(buf[IPV4_OFF_TTL], ttl - 1);
+		memcpy(ref, buf, sizeof(ref));
+		wr16(ref + IPV4_OFF_CSUM, 0);
+		assert_int_equal(rd16(buf + IPV4_OFF_CSUM), csum_fold(csum_partial(ref, sizeof(ref), 0)));
+		assert_drop(ipv4_parse(buf, sizeof(buf), false, &ip), US_DROP_NONE);
+	}
+	/* Only TTL and checksum changed. */
+	assert_memory_equal(buf, CAP_PING, IPV4_OFF_TTL);
+	assert_memory_equal(buf + IPV4_OFF_PROTO, CAP_PING + IPV4_OFF_PROTO, 1);
+	assert_memory_equal(buf + IPV4_OFF_SRC, CAP_PING + IPV4_OFF_SRC, sizeof(buf) - IPV4_OFF_SRC);
+}
+
+/* RFC 791 3.2: fragment zero's header becomes the whole datagram's: length set, MF and
+ * offset gone, DF and everything else kept, checksum valid. */
+static void test_set_reassembled(void **state)
+{
+	uint8_t buf[IPV4_HDR_LEN];
+	struct ipv4_repr ip;
+
+	(void)state;
+	memcpy(buf, IP_FRAG, sizeof(buf));
+	ipv4_set_reassembled(buf, 3000);
+	assert_drop(ipv4_parse(buf, 3000, false, &ip), US_DROP_NONE);
+	assert_int_equal(ip.total_len, 3000);
+	assert_false(ip.mf);
+	assert_false(ip.df);
+	assert_int_equal(ip.frag_off, 0);
+	assert_int_equal(ip.id, 0x4242);
+	assert_int_equal(ip.proto, 1);
+	/* DF survives. */
+	memcpy(buf, IP_UDP, sizeof(buf));
+	buf[IPV4_OFF_FRAG] |= IPV4_FLAG_MF >> 8;
+	ipv4_set_reassembled(buf, 100);
+	assert_drop(ipv4_parse(buf, 100, false, &ip), US_DROP_NONE);
+	assert_true(ip.df);
+	assert_false(ip.mf);
+}
+
+/* An ICMP error quotes the header and 8 bytes of a datagram (here the captured 84-byte
+ * ping): its total length says 84 though only 28 bytes are there, which is fine; a
+ * quote that does not hold a whole, well-formed header is not. */
+static void test_parse_quoted(void **state)
+{
+	uint8_t q[IPV4_HDR_LEN + 8];
+	struct ipv4_repr ip;
+
+	(void)state;
+	memcpy(q, CAP_PING, sizeof(q));
+	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_NONE);
+	assert_int_equal(ip.total_len, 84);
+	assert_int_equal(ip.hdr_len, 20);
+	assert_int_equal(ip.proto, 1);
+	assert_int_equal(ip.src, A1);
+	assert_int_equal(ip.dst, A2);
+	/* A router may quote a header it changed: the checksum is not checked. */
+	q[IPV4_OFF_TTL] = 1;
+	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_NONE);
+	/* Options are checked as ipv4_parse checks them. */
+	assert_drop(ipv4_parse_quoted(IP_OPTS, sizeof(IP_OPTS), &ip), US_DROP_NONE);
+	assert_true(ip.opt_rr && ip.opt_ra);
+	memcpy(q, CAP_PING, sizeof(q));
+	q[IPV4_OFF_VER_IHL] = 0x46;
+	q[IPV4_HDR_LEN + 1] = 9; /* an option running past the 24-byte header */
+	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_ICMP_MALFORMED);
+	/* Not a header: short, not version 4, IHL < 5 or past the quote, total < IHL. */
+	assert_drop(ipv4_parse_quoted(CAP_PING, IPV4_HDR_LEN - 1, &ip), US_DROP_ICMP_MALFORMED);
+	memcpy(q, CAP_PING, sizeof(q));
+	q[IPV4_OFF_VER_IHL] = 0x65;
+	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_ICMP_MALFORMED);
+	q[IPV4_OFF_VER_IHL] = 0x44;
+	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_ICMP_MALFORMED);
+	q[IPV4_OFF_VER_IHL] = 0x48;
+	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_ICMP_MALFORMED);
+	memcpy(q, CAP_PING, sizeof(q));
+	wr16(q + IPV4_OFF_LEN, 19);
+	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_ICMP_MALFORMED);
+}
+
 /* Link-layer padding after the datagram is allowed; the caller trims to total_len. */
 static void test_padding_after_total_len(void **state)
 {
@@ -286,6 +387,18 @@ static void test_total_len_beyond_buffer(void **state)
 	assert_drop(parse_mutated(IPV4_OFF_LEN, 0xff, sizeof(IP_UDP), true), US_DROP_IP_TOTAL_LEN);
 	/* The right total length, but the frame was cut short. */
 	assert_drop(parse_mutated(0, 0x45, sizeof(IP_UDP) - 1, false), US_DROP_IP_TOTAL_LEN);
+}
+
+/* On IP_TOTAL_LEN the lengths are reported, so a truncated frame can be told from a
+ * header that lies (ip_input counts them apart, as Linux). */
+static void test_total_len_reported(void **state)
+{
+	struct ipv4_repr ip;
+
+	(void)state;
+	assert_drop(ipv4_parse(IP_UDP, sizeof(IP_UDP) - 1, false, &ip), US_DROP_IP_TOTAL_LEN);
+	assert_int_equal(ip.total_len, 32);
+	assert_int_equal(ip.hdr_len, 20);
 }
 
 static void test_bad_checksum(void **state)
@@ -548,6 +661,10 @@ int main(void)
 		cmocka_unit_test(test_options_lsrr),
 		cmocka_unit_test(test_options_ts),
 		cmocka_unit_test(test_fragment_fields),
+		cmocka_unit_test(test_header_accessors),
+		cmocka_unit_test(test_decrement_ttl),
+		cmocka_unit_test(test_set_reassembled),
+		cmocka_unit_test(test_parse_quoted),
 		cmocka_unit_test(test_padding_after_total_len),
 		cmocka_unit_test(test_csum_ok_skips_verification),
 		cmocka_unit_test(test_short_buffer),
@@ -556,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_ihl_beyond_buffer),
 		cmocka_unit_test(test_total_len_below_header),
 		cmocka_unit_test(test_total_len_beyond_buffer),
+		cmocka_unit_test(test_total_len_reported),
 		cmocka_unit_test(test_bad_checksum),
 		cmocka_unit_test(test_opt_zero_length),
 		cmocka_unit_test(test_opt_length_one),

@@ -179,6 +179,27 @@ static void test_bad_checksum(void **state)
 	assert_drop(udp_parse(UDP_PING, sizeof(UDP_PING), A2, A1, false, &u), US_DROP_NONE);
 }
 
+/* The 8 bytes an ICMP error quotes: ports only; no length or checksum check. */
+static void test_parse_quoted(void **state)
+{
+	uint8_t q[UDP_HDR_LEN];
+	struct udp_repr u;
+
+	(void)state;
+	assert_drop(udp_parse_quoted(UDP_PING, UDP_HDR_LEN, &u), US_DROP_NONE);
+	assert_int_equal(u.sport, 40000);
+	assert_int_equal(u.dport, 7);
+	assert_int_equal(u.payload_len, 4);
+	/* A length below the header and a wrong checksum are the original's business. */
+	memcpy(q, UDP_PING, sizeof(q));
+	q[UDP_OFF_LEN] = q[UDP_OFF_LEN + 1] = 0;
+	q[UDP_OFF_CSUM] ^= 0xff;
+	assert_drop(udp_parse_quoted(q, sizeof(q), &u), US_DROP_NONE);
+	assert_int_equal(u.sport, 40000);
+	assert_int_equal(u.payload_len, 0);
+	assert_drop(udp_parse_quoted(UDP_PING, UDP_HDR_LEN - 1, &u), US_DROP_PKT_TOO_SHORT);
+}
+
 static void test_roundtrip(void **state)
 {
 	static const struct udp_repr reprs[] = {
@@ -217,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_len_below_header),
 		cmocka_unit_test(test_len_beyond_buffer),
 		cmocka_unit_test(test_bad_checksum),
+		cmocka_unit_test(test_parse_quoted),
 		cmocka_unit_test(test_roundtrip),
 	};
 

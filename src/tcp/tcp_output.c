@@ -1,0 +1,574 @@
+/*
+ * tcp_output.c - "what may I send now": the only place that decides what a
+ * connection transmits. Runs in the egress phase (tcp_flush_pending, a poll hook)
+ * for every connection that input, timers or the API marked pending, so ACKs
+ * are batched per round and input never re-enters output (STYLE.md Part 3,
+ * example 5).
+ *
+ * One pass of tcp_output(), in order:
+ *   1. handshake: SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED after a simultaneous open);
+ *   2. retransmissions of segments marked lost (RFC 6675 NextSeg rule 1; after an
+ *      RTO, RFC 6298 5.4 and slow start from SND.UNA), as cwnd allows;
+ *   3. new data cut from the send ring, limited by the peer's window, cwnd applied to
+ *      the bytes in flight (RFC 6675 pipe), Nagle (RFC 896, RFC 1122 4.2.3.4) unless
+ *      TCP_NODELAY, TCP_CORK / MSG_MORE, and sender silly-window avoidance
+ *      (RFC 1122 4.2.3.4: send a full segment, or at least half the largest window
+ *      the peer offered, or everything queued); the FIN follows the last byte;
+ *   4. a zero-window probe or keepalive probe when a timer asked for one;
+ *   5. a bare ACK if one is still owed (no segment above carried it).
+ * Then the persist timer is armed when data waits behind a closed window with
+ * nothing in flight, and a tail loss probe is scheduled (RFC 8985 7.2).
+ *
+ * Segments: the header is written by wire/tcp.h tcp_emit from a plain repr;
+ * checksums are left to the device (PARTIAL) when the route's device can finish
+ * them, computed here (FULL) otherwise. Sent through ip_output, which only queues.
+ *
+ * Read first: RFC 9293 3.8.6 (window management), 3.10.7.1 (reset generation);
+ * RFC 1122 4.2.3.4; RFC 7323 3 (which options go on which segment); RFC 2018 4.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ip/ip.h"
+#include "tcp/tcp_sock.h"
+
+enum { IPPROTO_TCP_ = 6 };
+
+uint32_t tcp_now_ts(const struct us_stack *st) { return (uint32_t)st->now_ms; }
+
+void tcp_mark_pending(struct tcp_sock *tp)
+{
+	struct us_tcp_table *t = tp->st->tcp;
+
+	if (list_linked(&tp->pending_link))
+		return;
+	if (list_empty(&t->pending) && !us_timer_pending(&t->kick))
+		/* Output is due this round: make sure a simulator or event loop that sleeps
+		 * until the next deadline runs a round now (the hook does the work). */
+		us_timer_arm(&tp->st->timers, &t->kick, tp->st->now_ms);
+	list_add_tail(&tp->pending_link, &t->pending);
+}
+
+/* ---- MSS ---- */
+
+uint32_t tcp_mss_for_mtu(const struct tcp_sock *tp, uint32_t mtu)
+{
+	/* RFC 9293 3.7.1 / RFC 6691: the MSS counts data only; the options we put on
+	 * every segment (timestamps) come out of it. */
+	uint32_t mss = mtu > 40 ? mtu - 40 : TCP_MSS_MIN;
+
+	if (tp->snd.peer_mss && tp->snd.peer_mss < mss)
+		mss = tp->snd.peer_mss;
+	if (tp->user_mss && tp->user_mss < mss)
+		mss = tp->user_mss;
+	if (tp->flags & TF_TS_OK)
+		mss -= TCP_TS_OPT_LEN;
+	if (mss < TCP_MSS_MIN - 40)
+		mss = TCP_MSS_MIN - 40;
+	return mss;
+}
+
+void tcp_sync_mss(struct tcp_sock *tp)
+{
+	tp->snd.mss = tcp_mss_for_mtu(tp, tp->snd.pmtu ? tp->snd.pmtu : 576);
+	tp->cc.mss = tp->snd.mss;
+}
+
+/* SACK blocks we would put on the next segment (they take option space). */
+static unsigned sack_blocks_pending(const struct tcp_sock *tp)
+{
+	unsigned n;
+
+	if (!(tp->flags & TF_SACK_OK))
+		return 0;
+	n = (tp->ooo.n < TCP_MAX_SACK ? tp->ooo.n : TCP_MAX_SACK) + (tp->dsack_pending ? 1 : 0);
+	if (n > ((tp->flags & TF_TS_OK) ? 3u : 4u))
+		n = (tp->flags & TF_TS_OK) ? 3u : 4u;
+	return n;
+}
+
+uint32_t tcp_send_mss(const struct tcp_sock *tp)
+{
+	unsigned n = sack_blocks_pending(tp);
+	uint32_t opt = n ? 4 + 8 * n : 0;
+
+	return tp->snd.mss > opt + 8 ? tp->snd.mss - opt : tp->snd.mss;
+}
+
+/* ---- segment building ---- */
+
+static void fill_syn_opts(struct tcp_sock *tp, struct tcp_opts *o, bool synack)
+{
+	struct us_stack *st = tp->st;
+
+	o->mss_present = true;
+	o->mss = (uint16_t)tp->rcv.adv_mss;
+	/* RFC 7323 2.2 / RFC 2018 2 / RFC 7323 3.2: offer in the SYN; in a SYN-ACK, only
+	 * what the peer offered (the *_OK flags were set from its SYN). */
+	if (synack ? (tp->flags & TF_WSCALE_OK) != 0 : st->cfg.tcp_window_scaling != 0) {
+		o->wscale_present = true;
+		o->wscale = tp->rcv.wscale;
+	}
+	if (synack ? (tp->flags & TF_SACK_OK) != 0 : st->cfg.tcp_sack != 0)
+		o->sack_perm = true;
+	if (synack ? (tp->flags & TF_TS_OK) != 0 : st->cfg.tcp_timestamps != 0) {
+		o->ts_present = true;
+		o->tsval = tcp_now_ts(st) + tp->ts_off;
+		o->tsecr = synack ? tp->ts_recent : 0;
+	}
+}
+
+static void tcp_count_out(struct us_stack *st, uint8_t flags, bool rexmit)
+{
+	US_INC(st, TcpOutSegs);
+	if (flags & TCP_RST)
+		US_INC(st, TcpOutRsts);
+	if (rexmit)
+		US_INC(st, TcpRetransSegs);
+}
+
+int tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint32_t len, uint8_t flags, bool rexmit)
+{
+	struct us_stack *st = tp->st;
+	struct tcp_repr r = { 0 };
+	struct us_ip_tx tx = {
+		.src = tp->laddr,
+		.dst = tp->raddr,
+		.proto = IPPROTO_TCP_,
+		.ttl = tp->ttl,
+		.tos = tp->tos,
+		.df = -1,
+	};
+	struct us_pkt *p;
+	size_t hlen;
+	int err;
+
+	r.sport = tp->lport;
+	r.dport = tp->rport;
+	r.seq = seq;
+	r.flags = flags;
+	if (flags & TCP_SYN) {
+		fill_syn_opts(tp, &r.opts, (flags & TCP_ACK) != 0);
+		/* RFC 7323 2.2: the window in a SYN or SYN-ACK is never scaled. */
+		r.window = (uint16_t)us_min_u(tcp_rcv_wnd(tp), 65535);
+		tp->rcv.adv = tp->rcv.nxt + r.window;
+		tp->rcv.wup = tp->rcv.nxt;
+	} else {
+		if (tp->flags & TF_TS_OK) {
+			r.opts.ts_present = true;
+			r.opts.tsval = tcp_now_ts(st) + tp->ts_off;
+			r.opts.tsecr = tp->ts_recent;
+		}
+		if ((tp->flags & TF_SACK_OK) && (flags & TCP_ACK) && !(flags & TCP_RST))
+			r.opts.sack_count = (uint8_t)tcp_sack_fill(tp, r.opts.sack, TCP_MAX_SACK);
+		r.window = (flags & TCP_RST) ? 0 : tcp_select_window(tp);
+	}
+	if (flags & TCP_ACK)
+		r.ack = tp->rcv.nxt;
+	r.payload_len = len;
+	hlen = tcp_hdr_len(&r);
+
+	p = us_pkt_alloc(&st->pool, len);
+	if (!p)
+		return -ENOBUFS;
+	if (len && us_ring_peek(&tp->sndq, seq - tp->snd.buf_seq, us_pkt_put(p, len), len) != len) {
+		us_pkt_free(p);
+		return -EINVAL;
+	}
+	tcp_emit(&r, us_pkt_push(p, hlen), tp->laddr, tp->raddr,
+		 tp->dev_caps_tx_csum ? TCP_CSUM_PARTIAL : TCP_CSUM_FULL);
+	us_pkt_set_transport(p);
+	if (tp->dev_caps_tx_csum) {
+		p->csum = US_CSUM_PARTIAL;
+		p->csum_start = p->trans_off;
+		p->csum_offset = TCP_OFF_CSUM;
+	}
+	p->flags |= US_PKT_F_LOCAL_OUT;
+	tcp_count_out(st, flags, rexmit);
+	tp->segs_out++;
+	if (flags & TCP_ACK)
+		tcp_ack_sent(tp);
+	err = ip_output(st, &tx, p);
+	/* A send that fails below us (no route for a moment, queue full) is a lost
+	 * segment to TCP: the timers repair it. */
+	return err == -ENOBUFS ? 0 : err;
+}
+
+int tcp_send_raw(struct us_stack *st, const struct tcp_raw_seg *s)
+{
+	struct tcp_repr r = { 0 };
+	struct us_ip_tx tx = {
+		.src = s->saddr,
+		.dst = s->daddr,
+		.proto = IPPROTO_TCP_,
+		.ttl = s->ttl,
+		.tos = s->tos,
+		.df = -1,
+	};
+	struct us_pkt *p;
+	size_t hlen;
+
+	r.sport = s->sport;
+	r.dport = s->dport;
+	r.seq = s->seq;
+	r.ack = s->ack;
+	r.flags = s->flags;
+	r.window = s->window;
+	r.opts = s->opts;
+	hlen = tcp_hdr_len(&r);
+	p = us_pkt_alloc(&st->pool, 0);
+	if (!p)
+		return -ENOBUFS;
+	/* The checksum is finished by the device or, for devices that cannot, by IP
+	 * (ip_csum_complete): we do not know the route's device here. */
+	tcp_emit(&r, us_pkt_push(p, hlen), s->saddr, s->daddr, TCP_CSUM_PARTIAL);
+	us_pkt_set_transport(p);
+	p->csum = US_CSUM_PARTIAL;
+	p->csum_start = p->trans_off;
+	p->csum_offset = TCP_OFF_CSUM;
+	p->flags |= US_PKT_F_LOCAL_OUT;
+	tcp_count_out(st, s->flags, false);
+	return ip_output(st, &tx, p);
+}
+
+void tcp_rst_reply(struct us_stack *st, const struct tcp_seg *seg)
+{
+	struct tcp_raw_seg r = {
+		.saddr = seg->daddr,
+		.daddr = seg->saddr,
+		.sport = seg->th->dport,
+		.dport = seg->th->sport,
+	};
+
+	/* RFC 9293 3.10.7.1: never answer a reset with a reset. */
+	if (seg->flags & TCP_RST)
+		return;
+	if (seg->flags & TCP_ACK) {
+		/* <SEQ=SEG.ACK><CTL=RST> */
+		r.seq = seg->ack;
+		r.flags = TCP_RST;
+	} else {
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>; SYN and FIN count in SEG.LEN. */
+		r.seq = 0;
+		r.ack = seg->end_seq;
+		r.flags = TCP_RST | TCP_ACK;
+	}
+	tcp_send_raw(st, &r);
+}
+
+void tcp_send_ack(struct tcp_sock *tp) { tcp_xmit(tp, tp->snd.nxt, 0, TCP_ACK, false); }
+
+void tcp_send_rst(struct tcp_sock *tp)
+{
+	/* RFC 9293 3.10.4 ABORT: <SEQ=SND.NXT><CTL=RST>; with ACK, as Linux. */
+	if (tp->flags & TF_RESET_SENT)
+		return;
+	tp->flags |= TF_RESET_SENT;
+	tcp_xmit(tp, tp->snd.nxt, 0, TCP_RST | TCP_ACK, false);
+}
+
+/* ---- deciding what to send ---- */
+
+static uint32_t unsent_bytes(const struct tcp_sock *tp)
+{
+	uint32_t end = tp->snd.buf_seq + tp->sndq.len;
+
+	return seq_gt(end, tp->snd.nxt) ? end - tp->snd.nxt : 0;
+}
+
+static bool fin_unsent(const struct tcp_sock *tp)
+{
+	return (tp->flags & TF_FIN_QUEUED) && seq_le(tp->snd.nxt, tp->snd.fin_seq);
+}
+
+static bool in_cwnd_reduction(const struct tcp_sock *tp)
+{
+	return tp->cc.ca_state == TCP_CA_RECOVERY || tp->cc.ca_state == TCP_CA_CWR;
+}
+
+/* Sends [seq, end) of a record again, as segments of at most one MSS. */
+static void xmit_record(struct tcp_sock *tp, struct tcp_txrec *r)
+{
+	uint32_t mss = tcp_send_mss(tp), seq = r->seq;
+	bool fin = (r->flags & TXR_FIN) != 0;
+	uint32_t data_end = fin ? r->end - 1 : r->end;
+
+	do {
+		uint32_t len = data_end - seq < mss ? data_end - seq : mss;
+		uint8_t flags = TCP_ACK;
+
+		if (seq + len == data_end) {
+			if (fin)
+				flags |= TCP_FIN;
+			if (len)
+				flags |= TCP_PSH;
+		}
+		tcp_xmit(tp, seq, len, flags, true);
+		seq += len;
+	} while (seq != data_end);
+	tp->total_retrans++;
+	tcp_txr_retransmitted(tp, r);
+}
+
+static void retransmit_record(struct tcp_sock *tp, struct tcp_txrec *r)
+{
+	struct us_stack *st = tp->st;
+
+	if (tp->cc.ca_state == TCP_CA_LOSS)
+		US_INC(st, TcpExtTCPSlowStartRetrans);
+	else
+		US_INC(st, TcpExtTCPFastRetrans);
+	if (in_cwnd_reduction(tp))
+		tp->prr_out += r->end - r->seq;
+	xmit_record(tp, r);
+}
+
+static void send_retransmissions(struct tcp_sock *tp)
+{
+	struct tcp_txrec *r;
+	unsigned budget = 1024;
+
+	while (budget-- && (r = tcp_next_lost(tp)) != NULL) {
+		if (tcp_in_flight(tp) >= tp->cc.cwnd)
+			break;
+		retransmit_record(tp, r);
+		if (!tp->deadline[TCPT_REXMT])
+			tcp_rearm_rexmt(tp);
+	}
+}
+
+/* RFC 5681 4.1 / RFC 7661: after an idle period longer than the RTO, restart from
+ * the initial window (Linux tcp_cwnd_restart). */
+static void cwnd_restart_after_idle(struct tcp_sock *tp)
+{
+	struct us_stack *st = tp->st;
+	uint32_t iw = TCP_INIT_CWND_SEGS * tp->snd.mss;
+
+	if (tp->snd.una != tp->snd.nxt || !tp->last_send_ms)
+		return;
+	if (tp->cc.ops && tp->cc.ops->cwnd_event)
+		tp->cc.ops->cwnd_event(&tp->cc, TCP_CC_EVENT_TX_START);
+	if (!st->cfg.tcp_slow_start_after_idle || st->now_ms - tp->last_send_ms <= tcp_rto_ms(tp))
+		return;
+	if (tp->cc.ops && tp->cc.ops->cong_control)
+		return;
+	if (tp->cc.cwnd > iw) {
+		if (tp->cc.ssthresh < tp->cc.cwnd * 3 / 4 || tp->cc.ssthresh == UINT32_MAX)
+			tp->cc.ssthresh = tp->cc.ssthresh == UINT32_MAX ? tp->cc.cwnd
+									: tp->cc.cwnd * 3 / 4;
+		tp->cc.cwnd = iw;
+		if (tp->cc.ops && tp->cc.ops->cwnd_event)
+			tp->cc.ops->cwnd_event(&tp->cc, TCP_CC_EVENT_CWND_RESTART);
+	}
+}
+
+/* Returns true when the whole queue went (or the window/cwnd stopped us with nothing
+ * else possible); sets *blocked_wnd when the peer's window held data back. */
+static bool send_new_data(struct tcp_sock *tp, bool *blocked_wnd, bool *sent)
+{
+	struct us_stack *st = tp->st;
+	unsigned budget = 4096;
+
+	*blocked_wnd = false;
+	while (budget--) {
+		uint32_t seq = tp->snd.nxt, avail = unsent_bytes(tp), mss = tcp_send_mss(tp);
+		uint32_t wnd_end = tp->snd.una + tp->snd.wnd, len, end;
+		bool fin = false;
+		uint8_t flags = TCP_ACK;
+
+		if (avail == 0 && !fin_unsent(tp)) {
+			/* Everything went: not cwnd-limited unless most of cwnd is in use
+			 * (RFC 7661: do not grow a window the application does not fill). */
+			if (tcp_in_flight(tp) < tp->cc.cwnd / 2)
+				tp->flags &= ~(uint32_t)TF_CWND_LIMITED;
+			return true;
+		}
+		if (tp->txr_n >= TCP_TXREC_MAX)
+			return false;
+		len = avail < mss ? avail : mss;
+		if (len) {
+			if (!seq_lt(seq, wnd_end)) {
+				*blocked_wnd = true;
+				return false;
+			}
+			if (wnd_end - seq < len) {
+				/* RFC 1122 4.2.3.4 (sender SWS): a window-limited piece goes only
+				 * if it is at least half the largest window the peer offered. */
+				uint32_t usable = wnd_end - seq;
+
+				if (usable < tp->snd.max_wnd / 2 && usable < mss) {
+					*blocked_wnd = true;
+					return false;
+				}
+				len = usable;
+			}
+		}
+		if (tcp_in_flight(tp) >= tp->cc.cwnd) {
+			tp->flags |= TF_CWND_LIMITED;
+			return false;
+		}
+		end = seq + len;
+		if (fin_unsent(tp) && end == tp->snd.fin_seq)
+			fin = true;
+		if (len < mss && len == avail && !fin) {
+			/* A partial segment with everything queued: cork and MSG_MORE hold
+			 * it; Nagle holds it while anything is unacknowledged (RFC 896). */
+			if (tp->flags & (TF_CORK | TF_MORE)) {
+				US_INC(st, TcpExtTCPAutoCorking);
+				return true;
+			}
+			if (!(tp->flags & TF_NODELAY) && tp->snd.una != tp->snd.nxt) {
+				US_INC(st, TcpExtTCPAutoCorking);
+				return true;
+			}
+		}
+		if (tp->snd.una == tp->snd.nxt)
+			cwnd_restart_after_idle(tp);
+		if (len == avail && len)
+			flags |= TCP_PSH;
+		if (fin)
+			flags |= TCP_FIN;
+		if (tcp_txr_append(tp, seq, end + (fin ? 1 : 0), fin ? TXR_FIN : 0) < 0)
+			return false;
+		tcp_xmit(tp, seq, len, flags, false);
+		tp->snd.nxt = end + (fin ? 1 : 0);
+		if (fin)
+			tp->flags |= TF_FIN_SENT;
+		if (in_cwnd_reduction(tp))
+			tp->prr_out += len + (fin ? 1 : 0);
+		tp->last_send_ms = st->now_ms;
+		*sent = true;
+		if (!tp->deadline[TCPT_REXMT])
+			tcp_rearm_rexmt(tp);
+	}
+	return false;
+}
+
+/* A persist or keepalive probe: data that fits the window if there is some (the
+ * window opened but the update was lost, or SWS held it back), else a segment at
+ * SND.UNA-1 that the peer must acknowledge (Linux tcp_write_wakeup). */
+static void send_probe(struct tcp_sock *tp)
+{
+	uint32_t avail = unsent_bytes(tp), wnd_end = tp->snd.una + tp->snd.wnd;
+
+	tp->flags &= ~(uint32_t)TF_PROBE;
+	if (avail && seq_lt(tp->snd.nxt, wnd_end)) {
+		uint32_t len = wnd_end - tp->snd.nxt, mss = tcp_send_mss(tp);
+		uint32_t seq = tp->snd.nxt;
+
+		if (len > avail)
+			len = avail;
+		if (len > mss)
+			len = mss;
+		if (tcp_txr_append(tp, seq, seq + len, 0) == 0) {
+			tcp_xmit(tp, seq, len, TCP_ACK | TCP_PSH, false);
+			tp->snd.nxt = seq + len;
+			if (!tp->deadline[TCPT_REXMT])
+				tcp_rearm_rexmt(tp);
+			return;
+		}
+	}
+	if (tp->snd.wnd == 0 && avail)
+		US_INC(tp->st, TcpExtTCPWinProbe);
+	tcp_xmit(tp, tp->snd.una - 1, 0, TCP_ACK, false);
+}
+
+/* RFC 8985 7.3: the tail loss probe: new data if the window allows, else the last
+ * segment again; either way the ACK it brings lets RACK find a lost tail. */
+static void send_tlp(struct tcp_sock *tp)
+{
+	uint32_t avail = unsent_bytes(tp), wnd_end = tp->snd.una + tp->snd.wnd;
+
+	tp->flags &= ~(uint32_t)TF_TLP_PENDING;
+	if (tp->snd.una == tp->snd.nxt || tp->cc.ca_state != TCP_CA_OPEN || (tp->flags & TF_TLP_OUT))
+		return;
+	US_INC(tp->st, TcpExtTCPLossProbes);
+	if (avail && seq_lt(tp->snd.nxt, wnd_end) && tp->txr_n < TCP_TXREC_MAX) {
+		uint32_t seq = tp->snd.nxt, len = wnd_end - seq, mss = tcp_send_mss(tp);
+
+		if (len > avail)
+			len = avail;
+		if (len > mss)
+			len = mss;
+		if (tcp_txr_append(tp, seq, seq + len, 0) < 0)
+			return;
+		tcp_xmit(tp, seq, len, TCP_ACK | (len == avail ? TCP_PSH : 0), false);
+		tp->snd.nxt = seq + len;
+		tp->last_send_ms = tp->st->now_ms;
+		tp->tlp_is_retrans = false;
+	} else {
+		struct tcp_txrec *r = NULL;
+
+		for (uint32_t i = tp->txr_n; i-- > 0;) {
+			if (!(tcp_txr_at(tp, i)->flags & TXR_SACKED)) {
+				r = tcp_txr_at(tp, i);
+				break;
+			}
+		}
+		if (!r)
+			return;
+		xmit_record(tp, r);
+		tp->tlp_is_retrans = true;
+	}
+	tp->tlp_high_seq = tp->snd.nxt;
+	tp->flags |= TF_TLP_OUT;
+	tcp_rearm_rexmt(tp);
+}
+
+void tcp_output(struct tcp_sock *tp)
+{
+	bool blocked_wnd = false, sent = false;
+
+	if (tp->flags & TF_DONE)
+		return;
+	switch (tp->state) {
+	case TCP_CLOSED:
+	case TCP_LISTEN:
+		return;
+	case TCP_SYN_SENT:
+		if (!(tp->flags & TF_SYN_SENT)) {
+			tp->flags |= TF_SYN_SENT;
+			tcp_xmit(tp, tp->snd.iss, 0, TCP_SYN, tp->retries > 0);
+			tp->snd.nxt = tp->snd.iss + 1;
+			tcp_rearm_rexmt(tp);
+		}
+		return;
+	case TCP_SYN_RECEIVED:
+		if (!(tp->flags & TF_SYN_SENT) || (tp->flags & TF_ACKNOW)) {
+			tp->flags |= TF_SYN_SENT;
+			tp->flags &= ~(uint32_t)TF_ACKNOW;
+			tcp_xmit(tp, tp->snd.iss, 0, TCP_SYN | TCP_ACK, tp->retries > 0);
+			tp->snd.nxt = tp->snd.iss + 1;
+			if (!tp->deadline[TCPT_REXMT])
+				tcp_rearm_rexmt(tp);
+		}
+		return;
+	default:
+		break;
+	}
+
+	send_retransmissions(tp);
+	if (tp->state != TCP_CLOSING && tp->state != TCP_LAST_ACK && tp->state != TCP_TIME_WAIT)
+		send_new_data(tp, &blocked_wnd, &sent);
+	else if (fin_unsent(tp))
+		send_new_data(tp, &blocked_wnd, &sent);
+	if (tp->flags & TF_TLP_PENDING)
+		send_tlp(tp);
+	if (tp->flags & TF_PROBE)
+		send_probe(tp);
+	if (tp->flags & TF_ACKNOW)
+		tcp_send_ack(tp);
+
+	/* Persist (RFC 9293 3.8.6.1): data waits behind the window and nothing in flight
+	 * would bring an ACK to reopen it. */
+	if (blocked_wnd && tp->snd.una == tp->snd.nxt) {
+		if (!tp->deadline[TCPT_PERSIST]) {
+			tp->probes = 0;
+			tcp_timer_set(tp, TCPT_PERSIST, tp->st->now_ms + tcp_rto_ms(tp));
+		}
+	} else if (tp->deadline[TCPT_PERSIST] && tp->snd.una != tp->snd.nxt) {
+		tcp_timer_clear(tp, TCPT_PERSIST);
+	}
+	if (sent)
+		tcp_tlp_arm(tp);
+}

@@ -1,11 +1,12 @@
 /*
  * daemon.c - `ustack daemon`: one stack in the foreground, on TAP devices in
  * the current network namespace (or on a pcap-file device with a virtual
- * clock), serving its control socket and the UDP echo service.
+ * clock), serving its control socket, the UDP echo service and the TCP
+ * services (echo, discard, chargen, HTTP; src/ctl/svc.h).
  *
  * Startup order: parse and validate every option, then the stack, settings,
  * devices with their MTU and addresses, the default route, the capture, the
- * control server and the echo service; "ustack NAME ready" is printed only
+ * control server and the services; "ustack NAME ready" is printed only
  * when all of that worked. SIGINT/SIGTERM arrive through a signalfd the
  * stack's wait also watches, so the loop never races with a signal handler.
  */
@@ -24,6 +25,18 @@
 #include "ustack/ustack.h"
 
 #define ECHO_PORT 7 /* RFC 862 */
+
+/* The TCP services and their well-known ports. */
+static const struct {
+	const char *name;
+	uint16_t port;
+} tcp_services[] = {
+	{ "echo", 7 },     /* RFC 862 */
+	{ "discard", 9 },  /* RFC 863 */
+	{ "chargen", 19 }, /* RFC 864 */
+	{ "http", 80 },    /* RFC 9110 */
+};
+#define NUM_TCP_SERVICES (sizeof(tcp_services) / sizeof(tcp_services[0]))
 /* pcap mode: stop once the input is exhausted and nothing is due within this long... */
 #define PCAP_QUIET_NS (60 * US_NSEC_PER_SEC)
 /* ...or, whatever is still scheduled (periodic timers), this long after the input ended. */
@@ -36,6 +49,7 @@ struct daemon {
 	int ifindex[DMN_MAX_DEVS];
 	struct us_ctl_server *ctl;
 	struct us_echo_service *echo;
+	struct us_tcp_service *tcp[NUM_TCP_SERVICES];
 	int sigfd;
 };
 
@@ -180,6 +194,13 @@ static int setup(struct daemon *d)
 	err = us_echo_service_start(d->st, ECHO_PORT, &d->echo);
 	if (err)
 		return derr("UDP echo service on port %d: %s", ECHO_PORT, strerror(-err));
+	for (size_t i = 0; i < NUM_TCP_SERVICES; i++) {
+		err = us_tcp_service_start(d->st, tcp_services[i].name, tcp_services[i].port,
+					   &d->tcp[i]);
+		if (err)
+			return derr("TCP %s service on port %u: %s", tcp_services[i].name,
+				    tcp_services[i].port, strerror(-err));
+	}
 	return 0;
 }
 
@@ -253,6 +274,8 @@ static void teardown(struct daemon *d)
 {
 	us_ctl_server_stop(d->ctl);
 	us_echo_service_stop(d->echo);
+	for (size_t i = 0; i < NUM_TCP_SERVICES; i++)
+		us_tcp_service_stop(d->tcp[i]);
 	if (d->st) {
 		if (d->o.capture && d->ifindex[0] > 0)
 			us_capture_stop(d->st, d->ifindex[0], d->o.capture);

@@ -299,7 +299,7 @@ static void read_side(struct linkem *le, struct dir *d)
 		}
 		n = recvmmsg(d->from->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return; /* EAGAIN, or an error the next round sees again */
+			return; /* EAGAIN, or a socket error (reported once, e.g. ENETDOWN) */
 		now = mono_ns();
 		for (int i = 0; i < n; i++) {
 			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -426,14 +426,16 @@ static void print_stats(const struct dir *d)
 {
 	const struct us_impair_stats *s = us_impair_stats(d->imp);
 
+	/* held: still in the engine at the end; unsent: released but not written. */
 	printf("linkem %s -> %s: rx %llu in %llu out %llu lost %llu duplicated %llu corrupted %llu "
-	       "reordered %llu queue_drops %llu sent %llu tx_errors %llu truncated %llu "
-	       "checksummed %llu segmented %llu unsupported %llu nobuf %llu\n",
+	       "reordered %llu queue_drops %llu held %u sent %llu tx_errors %llu unsent %u "
+	       "truncated %llu checksummed %llu segmented %llu unsupported %llu nobuf %llu\n",
 	       d->from->ifname, d->to->ifname, (unsigned long long)d->st.rx,
 	       (unsigned long long)s->in, (unsigned long long)s->out, (unsigned long long)s->lost,
 	       (unsigned long long)s->duplicated, (unsigned long long)s->corrupted,
 	       (unsigned long long)s->reordered, (unsigned long long)s->queue_drops,
-	       (unsigned long long)d->st.sent, (unsigned long long)d->st.tx_errors,
+	       us_impair_held(d->imp), (unsigned long long)d->st.sent,
+	       (unsigned long long)d->st.tx_errors, d->out.len,
 	       (unsigned long long)d->st.truncated, (unsigned long long)d->st.checksummed,
 	       (unsigned long long)d->st.segmented,
 	       (unsigned long long)d->st.unsupported, (unsigned long long)d->st.nobuf);

@@ -25,6 +25,7 @@ extern "C" {
 
 struct us_ctl_server;
 struct us_echo_service;
+struct us_tcp_service;
 
 /*
  * us_ctl_socket_path - write the control socket path of the stack named @name
@@ -52,6 +53,23 @@ US_API_EXPORT void us_ctl_server_stop(struct us_ctl_server *srv);
 US_API_EXPORT int us_echo_service_start(struct us_stack *st, uint16_t port,
 					struct us_echo_service **out);
 US_API_EXPORT void us_echo_service_stop(struct us_echo_service *es);
+
+/*
+ * us_tcp_service_start - a TCP service on @port, written on the stack's socket API
+ * and driven by a poll hook (non-blocking, a bounded number of clients with fixed
+ * buffers each). @name is one of:
+ *   "echo"     RFC 862: every byte received is sent back (7 is the standard port)
+ *   "discard"  RFC 863: everything received is thrown away (9)
+ *   "chargen"  RFC 864: lines of 72 printable ASCII characters, each starting one
+ *              character later, for as long as the client reads (19)
+ *   "http"     HTTP/1.1 (80): GET / (a short page), GET /bytes/N (N bytes of the
+ *              pseudo-random stream tests/integration/README.md describes), PUT or
+ *              POST of a body of any length (answered with its size and SHA-256)
+ * 0, -ENOENT (unknown name), or the socket calls' errors (-EADDRINUSE ...).
+ */
+US_API_EXPORT int us_tcp_service_start(struct us_stack *st, const char *name, uint16_t port,
+				       struct us_tcp_service **out);
+US_API_EXPORT void us_tcp_service_stop(struct us_tcp_service *svc);
 
 #ifdef __cplusplus
 }

@@ -71,6 +71,15 @@ US_API_EXPORT int us_sim_run(struct us_sim *sim, uint64_t until_ns, bool (*done)
  *   returns -ELOOP.
  */
 
+/*
+ * Changes the impairments of the direction of a link that ends at device @dev_name
+ * of @st (the frames that device receives) from now on; NULL = perfect. Frames in
+ * flight keep their release times. For partitions (loss 1), changing conditions.
+ * 0, -ENOENT when no link ends there, -EINVAL for a bad config.
+ */
+US_API_EXPORT int us_sim_link_set(struct us_sim *sim, struct us_stack *st, const char *dev_name,
+				  const struct us_sim_link_cfg *cfg);
+
 /* What one direction of a link did to its frames. */
 struct us_sim_link_stats {
 	uint64_t in, out, lost, duplicated, corrupted, reordered, queue_drops;

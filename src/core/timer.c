@@ -131,29 +131,36 @@ uint64_t us_timer_wheel_next(const struct us_timer_wheel *w)
 
 unsigned us_timer_wheel_run(struct us_timer_wheel *w, uint64_t now_ms)
 {
+	struct list_head due;
 	unsigned fired = 0;
 
+	if (now_ms < w->clk_ms)
+		return 0; /* this millisecond was run already */
+	/*
+	 * First collect every slot due up to now_ms, in time order, then bring the
+	 * wheel's clock to now_ms, and only then run the callbacks. A timer that a
+	 * callback arms is so placed relative to now_ms, as it would be outside a run;
+	 * placed relative to a bucket of the past that a jump of the clock left to catch
+	 * up on, it would land in a coarser level and fire late by up to 1/8 of the
+	 * whole jump, not of its own delay.
+	 */
+	list_init(&due);
 	while (w->clk_ms <= now_ms) {
-		struct list_head due;
 		uint64_t next = us_timer_wheel_next(w);
 		uint64_t clk;
 
-		if (next > now_ms) {
-			w->clk_ms = now_ms + 1;
+		if (next > now_ms)
 			break;
-		}
 		if (next > w->clk_ms)
 			w->clk_ms = next;
 		clk = w->clk_ms;
 
-		/* Collect every level's due slot at this clk into one list. */
-		list_init(&due);
+		/* Append every level's due slot at this clk to the list. */
 		for (unsigned l = 0; l < US_TIMER_LEVELS; l++) {
 			unsigned slot = (unsigned)((clk >> LVL_SHIFT(l)) & LVL_MASK);
 			struct list_head *h = &w->slots[l][slot];
 
 			if (!list_empty(h)) {
-				/* splice h onto due */
 				struct list_head *first = h->next, *last = h->prev;
 				first->prev = due.prev;
 				due.prev->next = first;
@@ -166,20 +173,21 @@ unsigned us_timer_wheel_run(struct us_timer_wheel *w, uint64_t now_ms)
 				break; /* higher levels are only due on multiples of their granularity */
 		}
 		w->clk_ms = clk + 1;
+	}
+	w->clk_ms = now_ms + 1;
 
-		while (!list_empty(&due)) {
-			struct us_timer *t = list_first_entry(&due, struct us_timer, link);
+	while (!list_empty(&due)) {
+		struct us_timer *t = list_first_entry(&due, struct us_timer, link);
 
-			list_del(&t->link);
-			w->count--;
-			if (t->expires_ms > now_ms) {
-				/* Parked at the wheel's cap (or re-armed later): place it again. */
-				us_timer_arm(w, t, t->expires_ms);
-				continue;
-			}
-			fired++;
-			t->fn(t, now_ms);
+		list_del(&t->link);
+		w->count--;
+		if (t->expires_ms > now_ms) {
+			/* Parked at the wheel's cap: place it again. */
+			us_timer_arm(w, t, t->expires_ms);
+			continue;
 		}
+		fired++;
+		t->fn(t, now_ms);
 	}
 	return fired;
 }

@@ -1,8 +1,8 @@
 /*
  * cmds.c - the command table of the control protocol, the usage text, and the
  * helpers every command shares. The commands themselves are in cmd_show.c
- * (link, addr, route, neigh), cmd_conf.c (stat, set, get, settings, capture)
- * and ping.c. Their output is modelled on iproute2 (`ip addr`, `ip route`,
+ * (link, addr, route, neigh), cmd_conf.c (stat, set, get, settings, capture),
+ * cmd_ss.c (ss) and ping.c. Their output is modelled on iproute2 (`ip addr`, `ip route`,
  * `ip neigh`), nstat and iputils ping, so it reads like the kernel's.
  */
 #include <errno.h>
@@ -26,6 +26,8 @@ const char ctl_usage_text[] =
 	"  neigh [show] [dev DEV]                 the neighbour (ARP) cache\n"
 	"  neigh add IP lladdr MAC dev DEV | neigh del IP dev DEV | neigh flush dev DEV\n"
 	"  stat [-a]                              counters and drop reasons (-a: zeros too)\n"
+	"  ss [-t] [-u] [-l] [-a] [-i] [-o]       sockets, as ss -tuna (-l listening, -a all,\n"
+	"                                         -i TCP internals, -o timers)\n"
 	"  ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] DEST\n"
 	"  set KEY=VALUE [KEY=VALUE ...]          change settings (sysctl names)\n"
 	"  get KEY | settings                     one setting / all settings\n"
@@ -46,6 +48,9 @@ const char ctl_usage_text[] =
 	"                       a pcap-file device \"pcap0\" on a virtual clock instead of a TAP;\n"
 	"                       exits when the input is done and nothing is due for 60 s\n"
 	"  --log-level N        0 errors .. 3 debug (default 1)\n"
+	"\n"
+	"The daemon serves UDP echo (7) and, over TCP, echo (7), discard (9), chargen (19)\n"
+	"and HTTP (80: GET /, GET /bytes/N, PUT or POST answered with the body's SHA-256).\n"
 	"\n"
 	"Exit status: 0 success, 1 command failed, 2 usage error or stack not reachable.\n";
 
@@ -69,6 +74,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "get", ctl_cmd_get },
 	{ "settings", ctl_cmd_settings },
 	{ "capture", ctl_cmd_capture },
+	{ "ss", ctl_cmd_ss },
 };
 
 bool ctl_command_known(const char *name)

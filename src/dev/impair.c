@@ -147,10 +147,10 @@ static bool heap_reserve(struct us_impair *imp)
 	unsigned ncap;
 	struct held *h;
 
+	if (imp->n >= imp->cfg.limit)
+		return false;
 	if (imp->n < imp->cap)
 		return true;
-	if (imp->cap >= imp->cfg.limit)
-		return false;
 	ncap = imp->cap ? imp->cap * 2 : HEAP_INITIAL;
 	if (ncap > imp->cfg.limit || ncap < imp->cap)
 		ncap = imp->cfg.limit;
@@ -225,6 +225,18 @@ struct us_impair *us_impair_new(const struct us_impair_cfg *cfg, struct us_pkt_p
 		return NULL;
 	}
 	return imp;
+}
+
+void us_impair_set_cfg(struct us_impair *imp, const struct us_impair_cfg *cfg)
+{
+	uint64_t seed = imp->cfg.seed;
+
+	imp->cfg = *cfg;
+	imp->cfg.seed = seed; /* the random stream goes on: the run still replays */
+	if (!imp->cfg.limit)
+		imp->cfg.limit = DEFAULT_LIMIT;
+	if (imp->cfg.limit > US_IMPAIR_LIMIT_MAX)
+		imp->cfg.limit = US_IMPAIR_LIMIT_MAX;
 }
 
 void us_impair_free(struct us_impair *imp)

@@ -64,6 +64,14 @@ int us_impair_parse(const char *spec, struct us_impair_cfg *cfg, const char **ba
 #define US_IMPAIR_LIMIT_MAX (1u << 20)
 /* Frames held now (delayed or waiting for the serialiser). */
 unsigned us_impair_held(const struct us_impair *imp);
+/*
+ * Changes the impairments from now on (cfg.seed is ignored: the random stream goes
+ * on, so a run that changes them at the same times still replays). Frames already
+ * held keep their release times, and a shorter delay does not let new frames overtake
+ * them (order is kept, as with jitter); a lower limit refuses new frames until the
+ * queue has drained below it.
+ */
+void us_impair_set_cfg(struct us_impair *imp, const struct us_impair_cfg *cfg);
 
 struct us_netdev;
 /*

@@ -157,7 +157,7 @@ static int cfg_from_sim(const struct us_sim_link_cfg *lc, uint64_t seed, struct 
 	return 0;
 }
 
-/* Puts an engine configured by @lc in front of device @ifindex of @st. */
+/* Puts an engine configured by @c in front of device @ifindex of @st. */
 static int attach_engine(struct us_sim *sim, struct us_stack *st, int ifindex,
 			 const struct us_impair_cfg *c)
 {
@@ -213,35 +213,62 @@ US_API int us_sim_link(struct us_sim *sim, struct us_stack *a, const char *name_
 
 US_API uint64_t us_sim_now_ns(const struct us_sim *sim) { return sim->now_ns; }
 
-US_API int us_sim_link_stats(const struct us_sim *sim, struct us_stack *st, const char *dev_name,
-			     struct us_sim_link_stats *out)
+/* The engine in front of device @dev_name of @st, or NULL. */
+static struct us_impair *find_engine(const struct us_sim *sim, struct us_stack *st,
+				     const char *dev_name)
 {
-	struct us_netdev *dev;
+	struct us_netdev *dev = us_netdev_by_name(st, dev_name);
 
-	if (!sim || !st || !dev_name || !out)
-		return -EINVAL;
-	dev = us_netdev_by_name(st, dev_name);
 	if (!dev)
-		return -ENOENT;
+		return NULL;
 	for (unsigned i = 0; i < sim->nends; i++) {
 		const struct link_end *e = &sim->ends[i];
 
-		if (e->st == st && e->ifindex == dev->ifindex) {
-			const struct us_impair_stats *s = us_impair_stats(e->imp);
-
-			*out = (struct us_sim_link_stats){
-				.in = s->in,
-				.out = s->out,
-				.lost = s->lost,
-				.duplicated = s->duplicated,
-				.corrupted = s->corrupted,
-				.reordered = s->reordered,
-				.queue_drops = s->queue_drops,
-			};
-			return 0;
-		}
+		if (e->st == st && e->ifindex == dev->ifindex)
+			return e->imp;
 	}
-	return -ENOENT;
+	return NULL;
+}
+
+US_API int us_sim_link_set(struct us_sim *sim, struct us_stack *st, const char *dev_name,
+			   const struct us_sim_link_cfg *cfg)
+{
+	struct us_impair_cfg c;
+	struct us_impair *imp;
+
+	if (!sim || !st || !dev_name)
+		return -EINVAL;
+	imp = find_engine(sim, st, dev_name);
+	if (!imp)
+		return -ENOENT;
+	if (cfg_from_sim(cfg, 0, &c))
+		return -EINVAL;
+	us_impair_set_cfg(imp, &c);
+	return 0;
+}
+
+US_API int us_sim_link_stats(const struct us_sim *sim, struct us_stack *st, const char *dev_name,
+			     struct us_sim_link_stats *out)
+{
+	const struct us_impair_stats *s;
+	struct us_impair *imp;
+
+	if (!sim || !st || !dev_name || !out)
+		return -EINVAL;
+	imp = find_engine(sim, st, dev_name);
+	if (!imp)
+		return -ENOENT;
+	s = us_impair_stats(imp);
+	*out = (struct us_sim_link_stats){
+		.in = s->in,
+		.out = s->out,
+		.lost = s->lost,
+		.duplicated = s->duplicated,
+		.corrupted = s->corrupted,
+		.reordered = s->reordered,
+		.queue_drops = s->queue_drops,
+	};
+	return 0;
 }
 
 /* Every stack's clock (and its idea of "now") to the simulation's time. */

@@ -24,11 +24,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "ip/fib.h"
 #include "ip/ifaddr.h"
 #include "ustack/socket.h"
@@ -280,14 +278,14 @@ int sock_get_int(const void *val, socklen_t len, int *v)
 	return 0;
 }
 
-ssize_t sock_iov_len(const struct iovec *iov, int iovcnt)
+ssize_t sock_iov_len(const struct iovec *iov, int iovcnt, bool need_bases)
 {
 	size_t total = 0;
 
 	if (iovcnt < 0 || (iovcnt && !iov))
 		return -EINVAL;
 	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len && !iov[i].iov_base)
+		if (need_bases && iov[i].iov_len && !iov[i].iov_base)
 			return -EFAULT;
 		total += iov[i].iov_len;
 		if (total > SSIZE_MAX || total < iov[i].iov_len)

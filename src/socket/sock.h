@@ -112,10 +112,7 @@ struct us_sock {
 	int type;                        /* SOCK_DGRAM or SOCK_STREAM */
 	int protocol;                    /* IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_TCP */
 
-	/* Stream sockets: the connection (tcp/tcp.h), and Linux's SS_CONNECTING: connect
-	 * returned -EINPROGRESS and its outcome has not been reported by connect yet. */
-	struct tcp_sock *tp;
-	bool connecting;
+	struct tcp_sock *tp;             /* stream sockets: the connection (tcp/tcp.h) */
 
 	/* Datagram sockets from here on. */
 
@@ -211,8 +208,9 @@ void sock_put_sin(struct sockaddr *out, socklen_t *len, uint32_t addr, uint16_t 
 void sock_put_int(void *val, socklen_t *len, int v);
 /* The integer of a setsockopt: -EINVAL when @len is shorter than an int. */
 int sock_get_int(const void *val, socklen_t len, int *v);
-/* Bytes in an iovec array (saturating); -EINVAL for a negative count or a NULL array. */
-ssize_t sock_iov_len(const struct iovec *iov, int iovcnt);
+/* Bytes in an iovec array: -EINVAL for a negative count, a NULL array or a total
+ * beyond SSIZE_MAX; with @need_bases, -EFAULT for a NULL buffer of non-zero length. */
+ssize_t sock_iov_len(const struct iovec *iov, int iovcnt, bool need_bases);
 
 /* The types' calls. */
 extern const struct us_sock_calls sock_dgram_calls;  /* sock_dgram.c */

@@ -2,20 +2,20 @@
  * sock_tcp.c - stream sockets (AF_INET, SOCK_STREAM, IPPROTO_TCP): the calls of
  * Linux's inet_stream_ops over the TCP module's connection API (tcp/tcp.h).
  *
- * The TCP module owns the protocol and most of the errno semantics
- * (tcp_connect's -EINPROGRESS/-EISCONN/-EALREADY, tcp_send's -EPIPE/-ENOTCONN,
- * tcp_recv's 0 at end of stream ...). This layer adds only what belongs to the
- * socket rather than to the connection, as Linux's af_inet.c does:
- *   - Linux's SS_CONNECTING (sk->connecting): after a non-blocking connect the
- *     next connect reports the outcome once (0, or the error that closed the
- *     attempt), -EALREADY while the handshake runs (inet_stream_connect);
+ * The TCP module owns the protocol and the errno semantics of the connection
+ * (tcp_connect's -EINPROGRESS/-EISCONN/-EALREADY and the once-reported outcome
+ * of Linux's SS_CONNECTING, tcp_send's -EPIPE/-ENOTCONN, tcp_recv's 0 at end of
+ * stream ...). This layer adds only what belongs to the socket rather than to
+ * the connection, as Linux's af_inet.c does:
  *   - the descriptor of an accepted connection, and the peer's address;
  *   - which address getpeername may report (not before the handshake);
  *   - the flags that mean nothing here (MSG_OOB: no urgent data is kept;
  *     MSG_TRUNC: read and discard);
- *   - the socket-level options answered for every type, and TCP_INFO as Linux's
- *     struct tcp_info filled from tcp_sock_info().
- * Everything else goes straight to tcp_*; nothing here looks at segments.
+ *   - the socket-level options the TCP module has no business with
+ *     (SO_ACCEPTCONN, SO_BROADCAST; SO_TYPE & co are sock.c's).
+ * Everything else goes straight to tcp_* (options included: SO_ERROR, the
+ * buffers, TCP_NODELAY ... and TCP_INFO, which tcp_getsockopt fills as Linux's
+ * struct tcp_info); nothing here looks at segments.
  *
  * Entry: sock.c's API functions through sock_stream_calls.
  * Exit:  tcp_bind/connect/listen/accept/send/recv/shutdown/close/poll/...
@@ -30,14 +30,6 @@
 
 #include "socket/sock.h"
 #include "tcp/tcp.h"
-
-/* Linux's struct tcp_info and TCP_INFO. <linux/tcp.h> rather than <netinet/tcp.h>:
- * glibc's header names the TCP states too (TCP_ESTABLISHED ...), which tcp/tcp.h
- * already does. The kernel's struct extends glibc's with the same leading layout. */
-#include <linux/tcp.h>
-
-_Static_assert(offsetof(struct tcp_info, tcpi_total_retrans) == 100,
-	       "struct tcp_info must start as glibc's <netinet/tcp.h> declares it");
 
 /* MSG_TRUNC discards through a small buffer of this size at a time. */
 #define STREAM_DISCARD_CHUNK 1024
@@ -61,26 +53,6 @@ static int stream_bind(struct us_sock *sk, uint32_t addr, uint16_t port)
 	return tcp_bind(sk->tp, addr, port);
 }
 
-/*
- * The outcome of a connect that returned -EINPROGRESS, reported once by the next
- * connect (inet_stream_connect in state SS_CONNECTING): -EALREADY while the
- * handshake is on, 0 when it completed, else the error that ended it (which it
- * consumes, like SO_ERROR) or -ECONNABORTED when SO_ERROR took that already.
- */
-static int stream_connect_outcome(struct us_sock *sk)
-{
-	enum tcp_state state = stream_state(sk);
-	int err;
-
-	if (state == TCP_SYN_SENT || state == TCP_SYN_RECEIVED)
-		return -EALREADY;
-	sk->connecting = false;
-	if (state != TCP_CLOSED)
-		return 0;
-	err = tcp_sock_error(sk->tp);
-	return err ? -err : -ECONNABORTED;
-}
-
 static int stream_connect(struct us_sock *sk, const struct sockaddr *addr, socklen_t len)
 {
 	sa_family_t family;
@@ -92,26 +64,16 @@ static int stream_connect(struct us_sock *sk, const struct sockaddr *addr, sockl
 	if (family == AF_UNSPEC) {
 		/* Linux aborts the connection (tcp_disconnect); tcp.h offers no such call
 		 * yet, so only a socket with nothing going on may "disconnect". */
-		if (sk->connecting || stream_state(sk) != TCP_CLOSED)
-			return -EOPNOTSUPP;
-		return 0;
+		return stream_state(sk) == TCP_CLOSED ? 0 : -EOPNOTSUPP;
 	}
-	if (sk->connecting)
-		return stream_connect_outcome(sk);
 	err = sock_get_dst(addr, len, &dst, &port);
 	if (err)
 		return err;
-	err = tcp_connect(sk->tp, dst, port);
-	if (err == -EINPROGRESS)
-		sk->connecting = true;
-	return err;
+	return tcp_connect(sk->tp, dst, port);
 }
 
 static int stream_listen(struct us_sock *sk, int backlog)
 {
-	/* inet_listen: only an unconnected socket (SS_UNCONNECTED) may listen. */
-	if (sk->connecting)
-		return -EINVAL;
 	return tcp_listen(sk->tp, backlog);
 }
 
@@ -129,7 +91,7 @@ static int stream_accept(struct us_sock *sk, struct us_sock *nsk)
 static ssize_t stream_sendmsg(struct us_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			      const struct sockaddr *to, socklen_t tolen)
 {
-	ssize_t len = sock_iov_len(iov, iovcnt);
+	ssize_t len = sock_iov_len(iov, iovcnt, true);
 
 	/* A connected stream has its destination: Linux's tcp_sendmsg ignores msg_name. */
 	(void)to, (void)tolen;
@@ -164,7 +126,9 @@ static ssize_t stream_discard(struct us_sock *sk, size_t len, int flags)
 static ssize_t stream_recvmsg(struct us_sock *sk, const struct iovec *iov, int iovcnt, int flags,
 			      struct sockaddr_in *from, socklen_t *from_len)
 {
-	ssize_t len = sock_iov_len(iov, iovcnt);
+	/* MSG_TRUNC (without MSG_PEEK) copies nothing: no buffer is needed. */
+	bool discard = (flags & MSG_TRUNC) && !(flags & MSG_PEEK);
+	ssize_t len = sock_iov_len(iov, iovcnt, !discard);
 
 	(void)from;
 	*from_len = 0; /* a stream names no sender */
@@ -172,10 +136,10 @@ static ssize_t stream_recvmsg(struct us_sock *sk, const struct iovec *iov, int i
 		return -EAGAIN; /* no error queue: errors come as SO_ERROR and from recv */
 	if (flags & MSG_OOB)
 		return -EINVAL; /* tcp_recv_urg without urgent data */
-	if ((flags & MSG_TRUNC) && !(flags & MSG_PEEK))
-		return len < 0 ? len : stream_discard(sk, (size_t)len, flags & ~MSG_TRUNC);
 	if (len < 0)
 		return len;
+	if (discard)
+		return stream_discard(sk, (size_t)len, flags & ~MSG_TRUNC);
 	return tcp_recv(sk->tp, iov, iovcnt, flags & ~MSG_TRUNC);
 }
 
@@ -236,70 +200,6 @@ static int stream_setsockopt(struct us_sock *sk, int level, int name, const void
 	return tcp_setsockopt(sk->tp, level, name, val, len);
 }
 
-/* Linux's state numbers (include/net/tcp_states.h), as tcpi_state reports them. */
-static uint8_t stream_linux_state(enum tcp_state s)
-{
-	switch (s) {
-	case TCP_ESTABLISHED: return 1;
-	case TCP_SYN_SENT: return 2;
-	case TCP_SYN_RECEIVED: return 3;
-	case TCP_FIN_WAIT_1: return 4;
-	case TCP_FIN_WAIT_2: return 5;
-	case TCP_TIME_WAIT: return 6;
-	case TCP_CLOSE_WAIT: return 8;
-	case TCP_LAST_ACK: return 9;
-	case TCP_LISTEN: return 10;
-	case TCP_CLOSING: return 11;
-	case TCP_CLOSED:
-	default: return 7;
-	}
-}
-
-/* Linux's TCP_INFINITE_SSTHRESH, reported while ssthresh is still "arbitrarily high". */
-#define STREAM_INFINITE_SSTHRESH 0x7fffffffu
-
-/* TCP_INFO (tcp_get_info): the connection's numbers in Linux's units (segments for
- * cwnd and ssthresh, microseconds for times). Fields we do not keep stay 0. */
-static void stream_tcp_info(const struct us_sock *sk, struct tcp_info *ti)
-{
-	struct tcp_conn_info ci;
-	uint32_t mss;
-
-	tcp_sock_info(sk->tp, &ci);
-	mss = ci.mss ? ci.mss : 1;
-	memset(ti, 0, sizeof(*ti));
-	ti->tcpi_state = stream_linux_state(ci.state);
-	ti->tcpi_ca_state = ci.ca_state;
-	if (ci.timestamps)
-		ti->tcpi_options |= TCPI_OPT_TIMESTAMPS;
-	if (ci.sack)
-		ti->tcpi_options |= TCPI_OPT_SACK;
-	if (ci.snd_wscale || ci.rcv_wscale)
-		ti->tcpi_options |= TCPI_OPT_WSCALE;
-	if (ci.ecn)
-		ti->tcpi_options |= TCPI_OPT_ECN;
-	ti->tcpi_snd_wscale = ci.snd_wscale & 0xf;
-	ti->tcpi_rcv_wscale = ci.rcv_wscale & 0xf;
-	ti->tcpi_rto = ci.rto_ms * 1000u;
-	ti->tcpi_snd_mss = ci.mss;
-	ti->tcpi_rcv_mss = ci.rcv_mss;
-	ti->tcpi_sacked = ci.sacked;
-	ti->tcpi_lost = ci.lost;
-	ti->tcpi_retrans = ci.retrans;
-	ti->tcpi_rtt = ci.srtt_us;
-	ti->tcpi_rttvar = ci.rttvar_us;
-	ti->tcpi_snd_ssthresh = ci.ssthresh / mss >= STREAM_INFINITE_SSTHRESH / 2
-					? STREAM_INFINITE_SSTHRESH : ci.ssthresh / mss;
-	ti->tcpi_snd_cwnd = ci.cwnd / mss;
-	ti->tcpi_rcv_space = ci.rcv_wnd;
-	ti->tcpi_total_retrans = (uint32_t)ci.total_retrans;
-	ti->tcpi_bytes_acked = ci.bytes_acked;
-	ti->tcpi_bytes_received = ci.bytes_received;
-	ti->tcpi_segs_out = (uint32_t)ci.segs_out;
-	ti->tcpi_segs_in = (uint32_t)ci.segs_in;
-	ti->tcpi_snd_wnd = ci.snd_wnd;
-}
-
 static int stream_getsockopt(struct us_sock *sk, int level, int name, void *val, socklen_t *len)
 {
 	size_t n;
@@ -307,9 +207,6 @@ static int stream_getsockopt(struct us_sock *sk, int level, int name, void *val,
 
 	if (level == SOL_SOCKET) {
 		switch (name) {
-		case SO_ERROR:
-			sock_put_int(val, len, tcp_sock_error(sk->tp)); /* reading it clears it */
-			return 0;
 		case SO_ACCEPTCONN:
 			sock_put_int(val, len, stream_state(sk) == TCP_LISTEN);
 			return 0;
@@ -319,16 +216,6 @@ static int stream_getsockopt(struct us_sock *sk, int level, int name, void *val,
 		default:
 			break;
 		}
-	}
-	if (level == IPPROTO_TCP && name == TCP_INFO) {
-		struct tcp_info ti;
-
-		stream_tcp_info(sk, &ti);
-		/* do_tcp_getsockopt: as much as the caller's buffer holds, and that length. */
-		if (*len > sizeof(ti))
-			*len = sizeof(ti);
-		memcpy(val, &ti, *len);
-		return 0;
 	}
 	n = *len;
 	err = tcp_getsockopt(sk->tp, level, name, val, &n);

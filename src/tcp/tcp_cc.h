@@ -26,7 +26,9 @@
  * What the modules expect of the engine (as Linux's tcp_input.c does it):
  *   - pkts_acked runs before cong_avoid for the same ACK.
  *   - cong_avoid runs in OPEN, DISORDER and LOSS (slow start after an RTO), not in
- *     RECOVERY or CWR, where the engine (PRR) sets cwnd itself.
+ *     RECOVERY or CWR, where the engine (PRR) sets cwnd itself; and only when cwnd
+ *     may grow (Linux's tcp_is_cwnd_limited: cwnd-limited, or in slow start using
+ *     at least half of cwnd).
  *   - ssthresh runs once per congestion event (fast retransmit, ECE, the first RTO
  *     of a segment: RFC 5681 says ssthresh is held on later backoffs), before the
  *     engine lowers cwnd, with in_flight = FlightSize at the event. The engine
@@ -38,9 +40,10 @@
  *   - delivered grows with every newly acked or SACKed byte: Vegas and HyStart++
  *     count round trips with it (a round ends once the bytes that were in flight
  *     at its start have been delivered, i.e. SND.NXT of the round start is acked).
- *   - app_limited is set when the sender was not using its whole cwnd; the window
- *     does not grow then (RFC 7661's idea; RFC 9438 4.6 requires it when ssthresh
- *     is computed from cwnd, as CUBIC here does).
+ *   - app_limited is set when the sender was not using its whole cwnd. In
+ *     congestion avoidance the modules then hold cwnd (RFC 7661's idea; RFC 9438
+ *     4.6 requires it when ssthresh is computed from cwnd, as CUBIC's is) and CUBIC
+ *     leaves that time out of t; slow start still grows when the engine calls.
  */
 #ifndef US_TCP_TCP_CC_H
 #define US_TCP_TCP_CC_H

@@ -121,7 +121,7 @@ uint32_t tcp_cc_cubic_root(uint64_t a)
 	x = (uint64_t)1 << ((64 - __builtin_clzll(a) + 2) / 3);
 	for (;;) {
 		y = (2 * x + a / (x * x)) / 3;
-		if (y > x)
+		if (y >= x)
 			return (uint32_t)x;
 		x = y;
 	}
@@ -261,7 +261,7 @@ static uint32_t hystart_slow_start(struct tcp_cc *cc, struct cubic *ca, const st
 			ca->e.cwnd_prior = cc->cwnd;
 			ca->e.k_zero = 1;
 			ca->e.started = 0;
-			return cc->app_limited ? 0 : acked;
+			return acked;
 		}
 	}
 	if (s->rtt_us >= 0) {
@@ -291,8 +291,6 @@ static uint32_t hystart_slow_start(struct tcp_cc *cc, struct cubic *ca, const st
 			ca->hs_state = HS_SS;
 		}
 	}
-	if (cc->app_limited)
-		return 0;
 	if (ca->hs_state == HS_CSS) {
 		uint32_t inc = (acked < 2 * smss ? acked : 2 * smss) / HS_CSS_GROWTH_DIVISOR;
 
@@ -313,10 +311,8 @@ static void cubic_cong_avoid(struct tcp_cc *cc, const struct tcp_ack_sample *s)
 	if (cc->cwnd < cc->ssthresh) {
 		if (ca.hs_state != HS_DONE && cc->ssthresh == UINT32_MAX && cc->ca_state != TCP_CA_LOSS)
 			acked = hystart_slow_start(cc, &ca, s, acked);
-		else if (!cc->app_limited)
-			acked = tcp_cc_slow_start(cc, acked);
 		else
-			acked = 0;
+			acked = tcp_cc_slow_start(cc, acked);
 	}
 	if (cc->app_limited) {
 		/* RFC 9438 5.8: no growth while application-limited, and that time does

@@ -12,8 +12,9 @@
  *     (1*SMSS after an RTO), RFC 3465 2.2/2.3 (tcp_cc_slow_start);
  *   - congestion avoidance: one SMSS each time a cwnd's worth of bytes is acked
  *     (RFC 5681 3.1 byte counting, the exact form of eq. 3);
- *   - no growth while the sender is application-limited (RFC 7661's concern;
- *     Linux's tcp_is_cwnd_limited);
+ *   - no growth in congestion avoidance while the sender is application-limited
+ *     (RFC 7661's concern; slow start is gated by the engine, which calls only
+ *     when cwnd may grow, as Linux's tcp_is_cwnd_limited);
  *   - ssthresh = max(FlightSize / 2, 2*SMSS) at a congestion event (eq. 4); after
  *     an RTO the engine sets cwnd to the loss window, 1 SMSS;
  *   - undo: back to the cwnd before the episode (Linux's tcp_reno_undo_cwnd) and
@@ -53,15 +54,10 @@ static void reno_cong_avoid(struct tcp_cc *cc, const struct tcp_ack_sample *s)
 	/* Growth has resumed outside any recovery: the episode is over. */
 	if (cc->ca_state <= TCP_CA_DISORDER)
 		r.in_episode = 0;
-	if (cc->app_limited || acked == 0)
-		goto out;
-	if (cc->cwnd < cc->ssthresh) {
+	if (cc->cwnd < cc->ssthresh)
 		acked = tcp_cc_slow_start(cc, acked);
-		if (acked == 0)
-			goto out;
-	}
-	tcp_cc_cong_avoid_ai(cc, cc->cwnd, acked, &r.ai_cnt);
-out:
+	if (acked && !cc->app_limited)
+		tcp_cc_cong_avoid_ai(cc, cc->cwnd, acked, &r.ai_cnt);
 	reno_store(cc, &r);
 }
 

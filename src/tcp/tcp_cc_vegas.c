@@ -22,7 +22,8 @@
  * one ACK that closes such a round). Reductions at congestion events are Reno's
  * (RFC 5681 eq. 4). The RTT state starts afresh after idle (TX_START,
  * CWND_RESTART), as Linux's tcp_vegas_init there: the path may have changed.
- * No increase while application-limited (the delay then says nothing).
+ * No increase in congestion avoidance while application-limited (the delay then
+ * says nothing); slow start is gated by the engine.
  *
  * Read first: the Vegas paper section 3.2; RFC 5681 3.1.
  */
@@ -96,14 +97,10 @@ static void vegas_pkts_acked(struct tcp_cc *cc, const struct tcp_ack_sample *s)
 /* RFC 5681 3.1 growth, for the ACKs Vegas does not judge. */
 static void vegas_reno_grow(struct tcp_cc *cc, struct vegas *v, uint32_t acked)
 {
-	if (cc->app_limited || acked == 0)
-		return;
-	if (cc->cwnd < cc->ssthresh) {
+	if (cc->cwnd < cc->ssthresh)
 		acked = tcp_cc_slow_start(cc, acked);
-		if (acked == 0)
-			return;
-	}
-	tcp_cc_cong_avoid_ai(cc, cc->cwnd, acked, &v->ai_cnt);
+	if (acked && !cc->app_limited)
+		tcp_cc_cong_avoid_ai(cc, cc->cwnd, acked, &v->ai_cnt);
 }
 
 static uint32_t vegas_ssthresh_cap(const struct tcp_cc *cc, uint32_t smss)
@@ -129,7 +126,7 @@ static void vegas_adjust(struct tcp_cc *cc, struct vegas *v, uint32_t acked)
 			if (target + smss < cc->cwnd)
 				cc->cwnd = (uint32_t)(target + smss);
 			cc->ssthresh = vegas_ssthresh_cap(cc, smss);
-		} else if (!cc->app_limited) {
+		} else {
 			tcp_cc_slow_start(cc, acked);
 		}
 	} else if (diff > VEGAS_BETA) {
@@ -161,7 +158,7 @@ static void vegas_cong_avoid(struct tcp_cc *cc, const struct tcp_ack_sample *s)
 		/* Inside a round: only slow start moves, ACK by ACK. */
 		if (v.reno_round)
 			vegas_reno_grow(cc, &v, s->acked);
-		else if (cc->cwnd < cc->ssthresh && !cc->app_limited)
+		else if (cc->cwnd < cc->ssthresh)
 			tcp_cc_slow_start(cc, s->acked);
 		goto out;
 	}

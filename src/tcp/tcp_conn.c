@@ -455,6 +455,9 @@ void tcp_established(struct tcp_sock *tp)
 	if (tp->cc.ops && tp->cc.ops->init)
 		tp->cc.ops->init(&tp->cc);
 	tp->rcv.quick = TCP_MAX_QUICKACKS;
+	/* Linux tcp_initialize_rcv_mss: the "full segment" of the delayed-ACK rule starts
+	 * at min(advertised MSS, 536) and follows the largest segment received. */
+	tp->rcv.mss = tp->rcv.adv_mss < TCP_MSS_DEFAULT ? tp->rcv.adv_mss : TCP_MSS_DEFAULT;
 	tp->last_recv_ms = st->now_ms;
 	tp->rcvq_time_us = tcp_now_us(st);
 	tp->rcvq_space = tp->rcv.adv_mss * 10;

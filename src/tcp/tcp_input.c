@@ -11,9 +11,11 @@
  * Exit: state changes, data into the receive ring (tcp_rcv.c), ACK processing
  * (tcp_ack.c). Nothing here transmits a segment for a connection: replies are
  * asked for with TF_ACKNOW and the connection is marked pending; the egress phase
- * sends them (STYLE.md example 5). The exceptions are resets, which end the
- * connection's life here (tcp_rst_reply for segments without a connection, and
- * the RST of an abort), sent through ip_output which only queues.
+ * sends them (STYLE.md example 5). The exceptions end a connection's life here, so
+ * no connection is left to send from in the egress phase: resets (tcp_rst_reply for
+ * segments without a connection, the RST of an abort) and the ACK of the FIN that
+ * moves a connection into a TIME_WAIT record. They go through ip_output, which only
+ * queues.
  *
  * Hardening (RFC 5961): an RST not exactly at RCV.NXT gets a challenge ACK (3.2);
  * a SYN in a synchronized state gets a challenge ACK (4.2); an ACK older than the
@@ -278,6 +280,10 @@ static void tcp_input_synced(struct tcp_sock *tp, struct tcp_seg *seg)
 				US_INC(st, TcpExtTCPSYNChallenge);
 				challenge_ack(tp);
 			} else {
+				/* Data we already have: say so with a D-SACK (RFC 2883 4.1.1,
+				 * as Linux's tcp_send_dupack). */
+				if (seg->len && seq_lt(seg->seq, tp->rcv.nxt))
+					tcp_rcv_dsack(tp, seg->seq, seq_min(seg->seq + seg->len, tp->rcv.nxt));
 				oow_ack(tp, seg);
 			}
 		}
@@ -512,8 +518,22 @@ void tcp_input(struct us_stack *st, struct us_pkt *p, const struct ipv4_repr *ip
 		return;
 	}
 	tw = tcp_tw_lookup(st, ip->dst, th.dport, ip->src, th.sport);
-	if (tw && !tcp_tw_input(tw, &seg))
-		return;
+	if (tw) {
+		uint32_t isn;
+
+		if (!tcp_tw_input(tw, &seg, &isn))
+			return;
+		/* A new incarnation of a TIME_WAIT 4-tuple: to the listener, with an ISN
+		 * above the old sequence space (RFC 6191). */
+		tp = tcp_listener_lookup(st, ip->dst, th.dport);
+		if (tp) {
+			st->tcp->tw_isn = isn;
+			st->tcp->tw_isn_set = true;
+			tcp_listen_input(tp, &seg);
+			st->tcp->tw_isn_set = false;
+			return;
+		}
+	}
 	req = tcp_req_lookup(st, ip->dst, th.dport, ip->src, th.sport);
 	if (req) {
 		tcp_req_input(req, &seg);

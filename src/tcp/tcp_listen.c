@@ -165,6 +165,10 @@ static void req_timer(struct us_timer *t, uint64_t now_ms)
 	struct us_stack *st = req->lst->st;
 	uint64_t delay;
 
+	if (now_ms < req->deadline_ms) {
+		us_timer_arm(&st->timers, &req->timer, tcp_wheel_when(now_ms, req->deadline_ms));
+		return;
+	}
 	if (req->retries >= st->cfg.tcp_synack_retries) {
 		req_free(req);
 		return;
@@ -173,7 +177,8 @@ static void req_timer(struct us_timer *t, uint64_t now_ms)
 	US_INC(st, TcpExtTCPSynRetrans);
 	send_synack(st, req->lst, req, req_tsval(st, req));
 	delay = (uint64_t)SYNACK_TIMEOUT_MS << req->retries;
-	us_timer_arm(&st->timers, &req->timer, now_ms + (delay > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : delay));
+	req->deadline_ms = now_ms + (delay > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : delay);
+	us_timer_arm(&st->timers, &req->timer, tcp_wheel_when(now_ms, req->deadline_ms));
 }
 
 /* Fills @req from a SYN (our side's choices included). */
@@ -417,9 +422,6 @@ void tcp_listen_input(struct tcp_sock *lst, struct tcp_seg *seg)
 	struct tcp_req *req;
 	bool full;
 
-	bool from_tw = st->tcp->tw_isn_set;
-
-	st->tcp->tw_isn_set = false;
 	/* First: check for an RST: ignore it. */
 	if (seg->flags & TCP_RST) {
 		us_drop(st, seg->p, US_DROP_TCP_LISTEN_BAD);
@@ -472,21 +474,20 @@ void tcp_listen_input(struct tcp_sock *lst, struct tcp_seg *seg)
 		return;
 	}
 	req_from_syn(req, lst, seg);
-	st->tcp->tw_isn_set = from_tw;
 	/* RFC 6191: a SYN that reopened a TIME_WAIT 4-tuple gets an ISN above the old
 	 * incarnation's sequence space (Linux: old SND.NXT + 65535 + 2). */
 	if (st->tcp->tw_isn_set)
 		req->iss = st->tcp->tw_isn;
 	else
 		req->iss = tcp_isn(st, req->laddr, req->lport, req->raddr, req->rport);
-	st->tcp->tw_isn_set = false;
 	req->sent_us = tcp_now_us(st);
 	hlist_add_head(&req->hash_link, req_bucket(st, req->laddr, req->lport, req->raddr, req->rport));
 	list_add_tail(&req->lst_link, &lst->lst.synq);
 	lst->lst.synq_len++;
 	st->tcp->nreq++;
 	us_timer_init(&req->timer, req_timer);
-	us_timer_arm(&st->timers, &req->timer, st->now_ms + SYNACK_TIMEOUT_MS);
+	req->deadline_ms = st->now_ms + SYNACK_TIMEOUT_MS;
+	us_timer_arm(&st->timers, &req->timer, tcp_wheel_when(st->now_ms, req->deadline_ms));
 	send_synack(st, lst, req, req_tsval(st, req));
 	us_pkt_free(seg->p);
 }

@@ -548,10 +548,7 @@ void tcp_output(struct tcp_sock *tp)
 	}
 
 	send_retransmissions(tp);
-	if (tp->state != TCP_CLOSING && tp->state != TCP_LAST_ACK && tp->state != TCP_TIME_WAIT)
-		send_new_data(tp, &blocked_wnd, &sent);
-	else if (fin_unsent(tp))
-		send_new_data(tp, &blocked_wnd, &sent);
+	send_new_data(tp, &blocked_wnd, &sent);
 	if (tp->flags & TF_TLP_PENDING)
 		send_tlp(tp);
 	if (tp->flags & TF_PROBE)

@@ -190,7 +190,7 @@ unsigned tcp_sack_fill(struct tcp_sock *tp, struct tcp_sack_block *out, unsigned
 
 /* ---- text ---- */
 
-static void set_dsack(struct tcp_sock *tp, uint32_t start, uint32_t end)
+void tcp_rcv_dsack(struct tcp_sock *tp, uint32_t start, uint32_t end)
 {
 	if (!(tp->flags & TF_SACK_OK) || start == end)
 		return;
@@ -229,14 +229,14 @@ bool tcp_rcv_data(struct tcp_sock *tp, struct tcp_seg *seg)
 		uint32_t d = tp->rcv.nxt - seq;
 
 		if (d >= len) {
-			set_dsack(tp, seq, seq + len);
+			tcp_rcv_dsack(tp, seq, seq + len);
 			if (len)
 				tcp_ack_schedule(tp, true);
 			if (!(fin && seq + len == tp->rcv.nxt))
 				return false;
 			len = 0;
 		} else {
-			set_dsack(tp, seq, tp->rcv.nxt);
+			tcp_rcv_dsack(tp, seq, tp->rcv.nxt);
 			data += d;
 			len -= d;
 		}

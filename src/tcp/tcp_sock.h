@@ -138,6 +138,7 @@ struct tcp_req {
 	struct list_head lst_link;      /* listener's SYN queue */
 	struct tcp_sock *lst;
 	struct us_timer timer;          /* SYN-ACK retransmission */
+	uint64_t deadline_ms;           /* when it is due */
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 	uint32_t iss, irs;
@@ -358,6 +359,9 @@ struct tcp_seg {
 	uint8_t tos;
 };
 
+/* ---- tcp.c ---- */
+int tcp_take_err(struct tcp_sock *tp);     /* pending error (positive), cleared */
+
 /* ---- tcp_conn.c ---- */
 struct tcp_sock *tcp_sock_alloc(struct us_stack *st);
 void tcp_sock_free(struct tcp_sock *tp);        /* last step: memory */
@@ -410,6 +414,8 @@ unsigned tcp_sack_fill(struct tcp_sock *tp, struct tcp_sack_block *out, unsigned
 /* The application consumed @n bytes: window update (RFC 1122 4.2.3.3), autotuning. */
 void tcp_rcv_consumed(struct tcp_sock *tp, uint32_t n);
 void tcp_rcv_rtt_sample(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* Report [start, end) once as a D-SACK (RFC 2883): data received twice. */
+void tcp_rcv_dsack(struct tcp_sock *tp, uint32_t start, uint32_t end);
 
 /* ---- tcp_ack.c ---- */
 /* Fifth step for synchronized states: process the ACK field. Returns false when the
@@ -486,6 +492,9 @@ static inline void tcp_timer_clear(struct tcp_sock *tp, enum tcp_timer_id id)
 	tcp_timer_set(tp, id, 0);
 }
 void tcp_timer_stop_all(struct tcp_sock *tp);
+/* When to arm a wheel timer so that it fires exactly at @deadline_ms (possibly after
+ * some early wakeups, on which the owner re-arms). */
+uint64_t tcp_wheel_when(uint64_t now_ms, uint64_t deadline_ms);
 void tcp_rearm_rexmt(struct tcp_sock *tp);
 void tcp_keepalive_reset(struct tcp_sock *tp);
 uint32_t tcp_keepalive_idle_ms(const struct tcp_sock *tp);
@@ -513,8 +522,9 @@ bool tcp_time_wait(struct tcp_sock *tp);
 struct tcp_tw *tcp_tw_lookup(struct us_stack *st, uint32_t laddr, uint16_t lport,
 			     uint32_t raddr, uint16_t rport);
 /* Consumes seg->p unless it returns true: the segment is a new SYN that may reuse the
- * 4-tuple (the record is gone; the caller hands the SYN to the listener). */
-bool tcp_tw_input(struct tcp_tw *tw, struct tcp_seg *seg);
+ * 4-tuple (the record is gone; the caller hands the SYN to the listener, with *@isn
+ * the ISN to answer with). */
+bool tcp_tw_input(struct tcp_tw *tw, struct tcp_seg *seg, uint32_t *isn);
 void tcp_tw_kill(struct us_stack *st, struct tcp_tw *tw);
 /* connect(): may this active open reuse the TIME_WAIT 4-tuple? Kills the record if so. */
 bool tcp_tw_reuse(struct us_stack *st, struct tcp_tw *tw, struct tcp_sock *tp);

@@ -61,17 +61,31 @@ void tcp_timer_init(struct tcp_sock *tp)
 		tp->deadline[i] = 0;
 }
 
+uint64_t tcp_wheel_when(uint64_t now_ms, uint64_t deadline_ms)
+{
+	uint64_t d = deadline_ms > now_ms ? deadline_ms - now_ms : 0;
+
+	/* The wheel is exact below 63 ms and otherwise fires up to 1/8 of the delay late
+	 * (core/timer.h). Looking at 3/4 of the way, then again, reaches the deadline
+	 * exactly after a few wakeups (log4 of delay/63: ~9 for a 2-hour keepalive), so
+	 * a deadline is honoured to the millisecond, as the tests and RFC 6298 expect. */
+	return d < 63 ? deadline_ms : now_ms + d - d / 4;
+}
+
 static void tcp_timer_rearm(struct tcp_sock *tp)
 {
-	uint64_t next = 0;
+	uint64_t next = 0, when;
 
 	for (int i = 0; i < TCPT_COUNT; i++)
 		if (tp->deadline[i] && (!next || tp->deadline[i] < next))
 			next = tp->deadline[i];
-	if (!next)
+	if (!next) {
 		us_timer_cancel(&tp->st->timers, &tp->timer);
-	else if (!us_timer_pending(&tp->timer) || tp->timer.expires_ms != next)
-		us_timer_arm(&tp->st->timers, &tp->timer, next);
+		return;
+	}
+	when = tcp_wheel_when(tp->st->now_ms, next);
+	if (!us_timer_pending(&tp->timer) || tp->timer.expires_ms != when)
+		us_timer_arm(&tp->st->timers, &tp->timer, when);
 }
 
 void tcp_timer_set(struct tcp_sock *tp, enum tcp_timer_id id, uint64_t when_ms)

@@ -60,7 +60,10 @@ static void tw_timer(struct us_timer *t, uint64_t now_ms)
 	struct tcp_tw *tw = container_of(t, struct tcp_tw, timer);
 	struct us_stack *st = tw->st;
 
-	(void)now_ms;
+	if (now_ms < tw->expires_ms) {
+		us_timer_arm(&st->timers, &tw->timer, tcp_wheel_when(now_ms, tw->expires_ms));
+		return;
+	}
 	US_INC(st, TcpExtTW);
 	tcp_tw_kill(st, tw);
 }
@@ -96,7 +99,7 @@ bool tcp_time_wait(struct tcp_sock *tp)
 	list_add_tail(&tw->all_link, &st->tcp->tw_list);
 	st->tcp->ntw++;
 	us_timer_init(&tw->timer, tw_timer);
-	us_timer_arm(&st->timers, &tw->timer, tw->expires_ms);
+	us_timer_arm(&st->timers, &tw->timer, tcp_wheel_when(st->now_ms, tw->expires_ms));
 	tcp_set_state(tp, TCP_TIME_WAIT);
 	return tcp_done(tp);
 }
@@ -127,10 +130,10 @@ static void tw_ack(struct us_stack *st, const struct tcp_tw *tw)
 static void tw_restart(struct us_stack *st, struct tcp_tw *tw)
 {
 	tw->expires_ms = st->now_ms + TCP_TIMEWAIT_MS;
-	us_timer_arm(&st->timers, &tw->timer, tw->expires_ms);
+	us_timer_arm(&st->timers, &tw->timer, tcp_wheel_when(st->now_ms, tw->expires_ms));
 }
 
-bool tcp_tw_input(struct tcp_tw *tw, struct tcp_seg *seg)
+bool tcp_tw_input(struct tcp_tw *tw, struct tcp_seg *seg, uint32_t *isn)
 {
 	struct us_stack *st = tw->st;
 	const struct tcp_opts *o = &seg->th->opts;
@@ -146,8 +149,7 @@ bool tcp_tw_input(struct tcp_tw *tw, struct tcp_seg *seg)
 	if ((fl & (TCP_SYN | TCP_RST | TCP_ACK)) == TCP_SYN && !paws &&
 	    (seq_gt(seg->seq, tw->rcv_nxt) ||
 	     (tw->ts_ok && o->ts_present && (int32_t)(o->tsval - tw->ts_recent) > 0))) {
-		st->tcp->tw_isn = tw->snd_nxt + 65535 + 2;
-		st->tcp->tw_isn_set = true;
+		*isn = tw->snd_nxt + 65535 + 2;
 		US_INC(st, TcpExtTWRecycled);
 		tcp_tw_kill(st, tw);
 		return true;

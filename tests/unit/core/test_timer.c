@@ -185,6 +185,45 @@ static void many_timers_fire_in_order_of_buckets(void **state)
 	}
 }
 
+/*
+ * The clock jumps past a timer (a virtual clock leaping, a stalled loop): the run that
+ * catches up fires it, and a timer its callback arms is placed relative to the time of
+ * the run, so it keeps its own precision: a 10 ms timer armed at 20000 fires at 20010,
+ * not in a bucket sized for the 10 s the wheel had to catch up on (20480 before).
+ */
+static void rearm_from_callback_after_a_jump(void **state)
+{
+	struct us_timer_wheel w;
+	struct probe p = { 0 }, q = { 0 };
+
+	(void)state;
+	us_timer_wheel_init(&w, 0);
+	us_timer_init(&p.t, probe_fn);
+	p.w = &w;
+	p.rearm_every = 10;
+	us_timer_arm(&w, &p.t, 10000);
+	us_timer_wheel_run(&w, 20000);
+	assert_int_equal(p.fired, 1);
+	assert_int_equal(p.fired_at, 20000);
+	assert_int_equal(us_timer_wheel_next(&w), 20010);
+	us_timer_wheel_run(&w, 20009);
+	assert_int_equal(p.fired, 1);
+	us_timer_wheel_run(&w, 20010);
+	assert_int_equal(p.fired, 2);
+	assert_int_equal(p.fired_at, 20010);
+	us_timer_cancel(&w, &p.t);
+
+	/* Every timer due within a jump fires in the run that catches up. */
+	us_timer_init(&q.t, probe_fn);
+	us_timer_arm(&w, &p.t, 25000);
+	us_timer_arm(&w, &q.t, 24000);
+	p.rearm_every = 0;
+	us_timer_wheel_run(&w, 40000);
+	assert_int_equal(q.fired, 1);
+	assert_int_equal(p.fired, 3);
+	assert_int_equal(w.count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +234,7 @@ int main(void)
 		cmocka_unit_test(past_deadline_fires_on_next_run),
 		cmocka_unit_test(long_idle_jump_and_very_long_timer),
 		cmocka_unit_test(many_timers_fire_in_order_of_buckets),
+		cmocka_unit_test(rearm_from_callback_after_a_jump),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

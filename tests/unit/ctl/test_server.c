@@ -31,6 +31,7 @@
 #include "neigh/neigh.h"
 #include "socket/sock.h"
 #include "ustack/ctl.h"
+#include "ustack/socket.h"
 #include "ustack/ustack.h"
 
 #define POLL_ROUNDS 2000
@@ -476,6 +477,103 @@ static void test_large_output(void **state)
 	assert_memory_equal(r.out + r.outlen - 3, "}]\n", 3);
 }
 
+/* Moves the virtual clock by @ms, polling every millisecond. */
+static void advance_ms(struct env *e, uint64_t ms)
+{
+	for (uint64_t i = 0; i < ms; i++) {
+		us_stack_clock_set(e->st, us_stack_now_ns(e->st) + US_NSEC_PER_MSEC);
+		us_stack_poll(e->st);
+	}
+}
+
+/* `ss` over connections on the loopback device: the columns, the filters (-t -u -l
+ * -a), the -i line and -j. */
+static void test_ss(void **state)
+{
+	struct env *e = *state;
+	static struct result r;
+	struct sockaddr_in la = { .sin_family = AF_INET, .sin_port = htons(5000),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in ua = { .sin_family = AF_INET, .sin_port = htons(53) };
+	char want[256], cport[8];
+	struct sockaddr_in ca;
+	socklen_t calen = sizeof(ca);
+	int l, c, s, u;
+
+	l = us_socket(e->st, AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(us_bind(e->st, l, (struct sockaddr *)&la, sizeof(la)), 0);
+	assert_int_equal(us_listen(e->st, l, 8), 0);
+	u = us_socket(e->st, AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(us_bind(e->st, u, (struct sockaddr *)&ua, sizeof(ua)), 0);
+	c = us_socket(e->st, AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(us_connect(e->st, c, (struct sockaddr *)&la, sizeof(la)), -EINPROGRESS);
+	advance_ms(e, 10);
+	s = us_accept(e->st, l, NULL, NULL);
+	assert_true(s >= 0);
+	assert_int_equal(us_send(e->st, c, "hello", 5, 0), 5);
+	advance_ms(e, 10);
+	assert_int_equal(us_getsockname(e->st, c, (struct sockaddr *)&ca, &calen), 0);
+	snprintf(cport, sizeof(cport), "%u", ntohs(ca.sin_port));
+
+	/* Default: connected sockets of both protocols, with a Netid column. */
+	run(e, "ss", &r);
+	assert_int_equal(r.status, 0);
+	assert_true(!strncmp(r.out, "Netid State       Recv-Q  Send-Q ", 33));
+	/* Columns: Netid 6, State 11, Recv-Q 7, Send-Q 7, addresses right-aligned in 21 and
+	 * ports left-aligned in 6, one space between. The server end holds the 5 bytes. */
+	snprintf(want, sizeof(want), "%-6s%-11s %-7s %-7s %21s:%-6s %21s:%-6s\n", "tcp", "ESTAB", "5",
+		 "0", "127.0.0.1", "5000", "127.0.0.1", cport);
+	assert_non_null(strstr(r.out, want));
+	snprintf(want, sizeof(want), "%-6s%-11s %-7s %-7s %21s:%-6s %21s:%-6s\n", "tcp", "ESTAB", "0",
+		 "0", "127.0.0.1", cport, "127.0.0.1", "5000");
+	assert_non_null(strstr(r.out, want));
+	assert_null(strstr(r.out, "LISTEN"));
+	assert_null(strstr(r.out, "UNCONN"));
+
+	/* -l: listeners (and unconnected UDP); one protocol: no Netid column. */
+	run(e, "ss -tl", &r);
+	assert_string_equal(r.out,
+		"State       Recv-Q  Send-Q          Local Address:Port            Peer Address:Port  \n"
+		"LISTEN      0       8                   127.0.0.1:5000                 0.0.0.0:*     \n");
+	run(e, "ss -u --all -n", &r);
+	assert_non_null(strstr(r.out, "\nUNCONN      0       0                     0.0.0.0:53   "));
+	run(e, "ss -ta", &r);
+	assert_non_null(strstr(r.out, "\nLISTEN "));
+	assert_non_null(strstr(r.out, "\nESTAB "));
+	assert_null(strstr(r.out, "udp"));
+
+	/* -i: the TCP internals on a second line. */
+	run(e, "ss -ti", &r);
+	snprintf(want, sizeof(want), "127.0.0.1:%-6s\n\t", cport);
+	assert_non_null(strstr(r.out, want));
+	assert_non_null(strstr(r.out, " cubic "));
+	assert_non_null(strstr(r.out, " rto:"));
+	assert_non_null(strstr(r.out, " rtt:"));
+	assert_non_null(strstr(r.out, " cwnd:10 "));
+	assert_non_null(strstr(r.out, " bytes_acked:5 "));
+	assert_non_null(strstr(r.out, " bytes_received:5 "));
+
+	/* -j: an array of objects. */
+	run(e, "-j ss -tai", &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.out[0], '[');
+	assert_non_null(strstr(r.out, "{\"netid\":\"tcp\",\"state\":\"LISTEN\",\"recv_q\":0,"
+				      "\"send_q\":8,\"local\":\"127.0.0.1\",\"lport\":5000,"
+				      "\"peer\":\"0.0.0.0\",\"pport\":0,\"orphan\":false}"));
+	assert_non_null(strstr(r.out, "\"info\":{\"cc\":\"cubic\","));
+	assert_memory_equal(r.out + r.outlen - 3, "}]\n", 3);
+
+	run(e, "ss -x", &r);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "usage: ss"));
+
+	assert_int_equal(us_close(e->st, c), 0);
+	assert_int_equal(us_close(e->st, s), 0);
+	assert_int_equal(us_close(e->st, l), 0);
+	assert_int_equal(us_close(e->st, u), 0);
+	advance_ms(e, 200);
+}
+
 /* ping over the loopback device, on the virtual clock. */
 static void test_ping(void **state)
 {
@@ -821,6 +919,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_limit_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_midway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ss, setup, teardown),
 		cmocka_unit_test(test_socket_path),
 		cmocka_unit_test(test_output_framing),
 		cmocka_unit_test(test_output_limit),

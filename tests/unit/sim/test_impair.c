@@ -302,6 +302,43 @@ static void limit_tail_drops(void **state)
 	us_impair_free(imp); /* frees the frames it holds: the teardown checks the pool */
 }
 
+/* New settings apply to new frames; held ones keep their times and their order. */
+static void settings_change_on_the_fly(void **state)
+{
+	struct us_impair *imp = engine("delay=1s,limit=10,seed=4");
+	struct us_impair_cfg c = { .limit = 3, .seed = 99 };
+
+	(void)state;
+	for (uint32_t i = 0; i < 5; i++)
+		us_impair_enqueue(imp, frame(i, 64), T0);
+	us_impair_set_cfg(imp, &c);
+	us_impair_enqueue(imp, frame(5, 64), T0 + MS); /* 5 held, limit now 3 */
+	assert_int_equal(us_impair_stats(imp)->queue_drops, 1);
+	for (uint32_t i = 0; i < 3; i++)
+		expect_out(imp, T0 + 1000 * MS, i);
+	/* Two held: one more fits; without delay it still waits behind them. */
+	us_impair_enqueue(imp, frame(6, 64), T0 + 1000 * MS);
+	assert_int_equal(us_impair_held(imp), 3);
+	expect_out(imp, T0 + 1000 * MS, 3);
+	expect_out(imp, T0 + 1000 * MS, 4);
+	expect_out(imp, T0 + 1000 * MS, 6);
+	/* And now frames pass at once. */
+	us_impair_enqueue(imp, frame(7, 64), T0 + 1001 * MS);
+	expect_out(imp, T0 + 1001 * MS, 7);
+	/* A partition and its end. */
+	c = (struct us_impair_cfg){ .loss_ppm = 1000000 };
+	us_impair_set_cfg(imp, &c);
+	for (uint32_t i = 0; i < 10; i++)
+		us_impair_enqueue(imp, frame(i, 64), T0 + 2000 * MS);
+	assert_null(us_impair_dequeue(imp, T0 + 3000 * MS));
+	assert_int_equal(us_impair_stats(imp)->lost, 10);
+	c.loss_ppm = 0;
+	us_impair_set_cfg(imp, &c);
+	us_impair_enqueue(imp, frame(8, 64), T0 + 3000 * MS);
+	expect_out(imp, T0 + 3000 * MS, 8);
+	us_impair_free(imp);
+}
+
 static void duplicates_are_copies(void **state)
 {
 	struct us_impair *imp = engine("dup=100%,delay=1ms");
@@ -562,6 +599,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reorder_overtakes, setup, teardown),
 		cmocka_unit_test_setup_teardown(rate_serialises, setup, teardown),
 		cmocka_unit_test_setup_teardown(limit_tail_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(settings_change_on_the_fly, setup, teardown),
 		cmocka_unit_test_setup_teardown(duplicates_are_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(duplicate_without_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(corruption_flips_one_bit, setup, teardown),

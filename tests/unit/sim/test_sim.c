@@ -723,6 +723,36 @@ static void run_results_and_arguments(void **state)
 	net_down(&n);
 }
 
+/* A partition (A -> B loses everything) for 5 s, then healed. */
+static void partition_and_heal(void **state)
+{
+	struct us_sim_link_cfg cut = { .loss = 1.0 }, bad = { .dup = 2 };
+	struct net n;
+	uint64_t t;
+
+	(void)state;
+	net_up(&n, 9, NULL, NULL);
+	warm_up(&n);
+	t = us_sim_now_ns(n.sim);
+	assert_int_equal(us_sim_link_set(n.sim, n.b, "b0", &cut), 0);
+	for (uint16_t k = 0; k < 5; k++) {
+		advance_to(&n, t + k * SEC);
+		ping_send(&n, k);
+	}
+	advance_to(&n, t + 5 * SEC);
+	assert_int_equal(ping_recv(&n), -1);
+	assert_true(link_stats(&n, n.b, "b0").lost >= 5);
+	assert_int_equal(us_sim_link_set(n.sim, n.b, "b0", NULL), 0);
+	ping_send(&n, 100);
+	assert_int_equal(us_sim_run(n.sim, t + 6 * SEC, ping_ready, &n), 0);
+	assert_int_equal(us_sim_now_ns(n.sim), t + 5 * SEC);
+	assert_int_equal(ping_recv(&n), 100);
+	assert_int_equal(us_sim_link_set(n.sim, n.b, "zz", NULL), -ENOENT);
+	assert_int_equal(us_sim_link_set(n.sim, n.a, "lo", NULL), -ENOENT);
+	assert_int_equal(us_sim_link_set(n.sim, n.b, "b0", &bad), -EINVAL);
+	net_down(&n);
+}
+
 /* Three stacks in a line, the middle one forwarding: pings cross two links. */
 static void three_stacks_forwarding(void **state)
 {
@@ -776,6 +806,7 @@ int main(void)
 		cmocka_unit_test(same_seed_same_packets),
 		cmocka_unit_test(ten_seconds_in_milliseconds),
 		cmocka_unit_test(run_results_and_arguments),
+		cmocka_unit_test(partition_and_heal),
 		cmocka_unit_test(three_stacks_forwarding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -311,6 +311,47 @@ static void rto_starts_the_next_stage_at_k_zero(void **state)
 	assert_int_equal(info(&cc).k_us, 4071289); /* cbrt(27 / 0.4) = 4.0716 s; 4169 / 1024 */
 }
 
+static void first_stage_without_a_loss(void **state)
+{
+	struct tcp_cc cc;
+	struct tcp_cc_cubic_info i;
+
+	(void)state;
+	/* Slow start ended at an ssthresh that did not come from a loss (a cached
+	 * route metric, or a switch of algorithm): W_max is undefined, so as in
+	 * RFC 9438 4.10: cwnd_prior = cwnd, K = 0, W_max = cwnd_epoch. */
+	cch_init(&cc, &tcp_cc_cubic, SEG(20), SEG(20));
+	cch_ack(&cc, MSS, 30000);
+	i = info(&cc);
+	assert_true(i.in_epoch);
+	assert_int_equal(i.k_us, 0);
+	assert_int_equal(i.w_max, SEG(20));
+	assert_int_equal(i.cwnd_prior, SEG(20));
+	assert_int_equal(tcp_cc_cubic_w(&cc, 2000000), SEG(20) + 8 * 584); /* 0.4 * 2^3 segs */
+}
+
+static void rto_in_the_other_hook_order(void **state)
+{
+	struct tcp_cc cc;
+
+	(void)state;
+	/* An engine that reports the RTO (state LOSS) before asking for ssthresh gets
+	 * the same first stage: K = 0 from cwnd_epoch. */
+	after_loss_at(&cc, 100, 100000);
+	cc.cwnd = SEG(100);
+	cch_set_state(&cc, TCP_CA_LOSS);
+	tcp_cc_cubic.cwnd_event(&cc, TCP_CC_EVENT_LOSS);
+	cc.in_flight = cc.cwnd;
+	cc.ssthresh = tcp_cc_cubic.ssthresh(&cc);
+	cc.cwnd = MSS;
+	cch_set_state(&cc, TCP_CA_OPEN);
+	while (cc.cwnd < cc.ssthresh)
+		cch_ack(&cc, MSS, 100000);
+	cch_ack(&cc, MSS, 100000);
+	assert_int_equal(info(&cc).k_us, 0);
+	assert_int_equal(info(&cc).w_max, SEG(70));
+}
+
 static void spurious_loss_is_undone(void **state)
 {
 	struct tcp_cc cc;
@@ -515,6 +556,8 @@ int main(void)
 		cmocka_unit_test(reno_friendly_takes_over_after_the_plateau),
 		cmocka_unit_test(growth_is_capped_at_one_and_a_half_per_rtt),
 		cmocka_unit_test(rto_starts_the_next_stage_at_k_zero),
+		cmocka_unit_test(first_stage_without_a_loss),
+		cmocka_unit_test(rto_in_the_other_hook_order),
 		cmocka_unit_test(spurious_loss_is_undone),
 		cmocka_unit_test(app_limited_and_idle_time_do_not_count),
 		cmocka_unit_test(hystart_keeps_slow_start_while_rtt_is_flat),

@@ -1,8 +1,8 @@
 /* test_cc_reno.c - Reno and NewReno against RFC 5681: slow start (eq. 2, with
  * RFC 3465 byte counting, L = 2*SMSS), congestion avoidance of one SMSS per RTT
  * (eq. 3 by byte counting), ssthresh = max(FlightSize/2, 2*SMSS) (eq. 4), the slow
- * start after an RTO from the 1-SMSS loss window, no growth when application-
- * limited, and undo of a spurious reduction. */
+ * start after an RTO from the 1-SMSS loss window, no congestion-avoidance growth
+ * when application-limited, and undo of a spurious reduction. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,23 +133,35 @@ static void rto_then_slow_start_back_to_ssthresh(void **state)
 	assert_int_equal(cc.cwnd, SEG(17));
 }
 
-static void no_growth_when_application_limited(void **state)
+static void application_limited_holds_congestion_avoidance(void **state)
 {
 	struct tcp_cc cc;
 
 	(void)state;
+	/* The engine calls during slow start only while at least half of cwnd is in
+	 * use (Linux's tcp_is_cwnd_limited), so an app-limited slow start still grows. */
 	cch_init(&cc, &tcp_cc_reno, SEG(10), UINT32_MAX);
 	cc.app_limited = true;
-	for (int i = 0; i < 50; i++)
+	for (int i = 0; i < 5; i++)
 		cch_ack(&cc, MSS, 1000);
-	assert_int_equal(cc.cwnd, SEG(10));
+	assert_int_equal(cc.cwnd, SEG(15));
+	/* In congestion avoidance a cwnd the sender does not fill must not grow
+	 * (RFC 7661), and those ACKs earn no credit either. */
 	cc.ssthresh = SEG(5);
 	for (int i = 0; i < 50; i++)
 		cch_ack(&cc, MSS, 1000);
-	assert_int_equal(cc.cwnd, SEG(10));
+	assert_int_equal(cc.cwnd, SEG(15));
 	cc.app_limited = false;
+	for (int i = 0; i < 14; i++)
+		cch_ack(&cc, MSS, 1000);
+	assert_int_equal(cc.cwnd, SEG(15));
 	cch_ack(&cc, MSS, 1000);
-	assert_int_equal(cc.cwnd, SEG(10)); /* the limited ACKs earned no credit */
+	assert_int_equal(cc.cwnd, SEG(16));
+	/* Crossing ssthresh while app-limited: the leftover is not credited. */
+	cc.cwnd = SEG(5) - 100;
+	cc.app_limited = true;
+	cch_ack(&cc, MSS, 1000);
+	assert_int_equal(cc.cwnd, SEG(5));
 }
 
 static void undo_restores_cwnd_and_ssthresh(void **state)
@@ -216,7 +228,7 @@ int main(void)
 		cmocka_unit_test(leaving_slow_start_midway),
 		cmocka_unit_test(ssthresh_is_half_the_flight),
 		cmocka_unit_test(rto_then_slow_start_back_to_ssthresh),
-		cmocka_unit_test(no_growth_when_application_limited),
+		cmocka_unit_test(application_limited_holds_congestion_avoidance),
 		cmocka_unit_test(undo_restores_cwnd_and_ssthresh),
 		cmocka_unit_test(reno_and_newreno_grow_identically),
 	};

@@ -55,6 +55,26 @@ static void diff_below_alpha_grows_one_segment_per_rtt(void **state)
 	assert_int_equal(cc.cwnd, SEG(28));
 }
 
+static void diff_of_one_segment_still_grows(void **state)
+{
+	struct tcp_cc cc;
+
+	(void)state;
+	vegas_ca_at_base(&cc);
+	cch_round(&cc, 105000, 105000); /* decision on round 1: + 1 = 23 */
+	/* RTT 105 ms at 23 segments: diff = 1.15 -> 1 < alpha = 2: + 1. */
+	cch_round(&cc, 105000, 105000);
+	assert_int_equal(cc.cwnd, SEG(24));
+	/* 1.2 -> 1 at 24 segments (the 105 ms round is judged at the next one's start). */
+	cch_round(&cc, 108000, 108000);
+	assert_int_equal(cc.cwnd, SEG(25));
+	/* 108 ms at 25 segments: exactly 2 = alpha, no longer below it: hold. */
+	cch_round(&cc, 108000, 108000);
+	assert_int_equal(cc.cwnd, SEG(25));
+	cch_round(&cc, 108000, 108000);
+	assert_int_equal(cc.cwnd, SEG(25));
+}
+
 static void diff_above_beta_shrinks_one_segment_per_rtt(void **state)
 {
 	struct tcp_cc cc;
@@ -137,6 +157,33 @@ static void slow_start_ends_when_diff_exceeds_gamma(void **state)
 	for (int i = 0; i < 30; i++)
 		cch_ack(&cc, MSS, 120000);
 	assert_int_equal(cc.cwnd, 98793);
+}
+
+/* Slow start to 80 segments at 100 ms, then a round at @rtt_us, judged at the
+ * first ACK of the next round. */
+static void vegas_slow_start_then(struct tcp_cc *cc, uint32_t rtt_us)
+{
+	cch_init(cc, &tcp_cc_vegas, SEG(10), UINT32_MAX);
+	cch_round(cc, 100000, 100000);
+	cch_round(cc, 100000, 100000);
+	cch_round(cc, rtt_us, (int32_t)rtt_us);
+	assert_int_equal(cc->cwnd, SEG(80));
+	cch_ack(cc, MSS, (int32_t)rtt_us);
+}
+
+static void slow_start_gamma_boundary(void **state)
+{
+	struct tcp_cc cc;
+
+	(void)state;
+	/* diff = 80 * 1.5 / 100 = 1.2 -> 1, not above gamma: slow start goes on. */
+	vegas_slow_start_then(&cc, 101500);
+	assert_int_equal(cc.cwnd, SEG(81));
+	assert_int_equal(cc.ssthresh, UINT32_MAX);
+	/* diff = 80 * 2.5 / 100 = 2 > gamma: out, at 116800 * 100 / 102.5 + 1460. */
+	vegas_slow_start_then(&cc, 102500);
+	assert_int_equal(cc.cwnd, 113951 + MSS);
+	assert_int_equal(cc.ssthresh, 113951);
 }
 
 static void too_few_samples_fall_back_to_reno(void **state)
@@ -240,10 +287,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(diff_below_alpha_grows_one_segment_per_rtt),
+		cmocka_unit_test(diff_of_one_segment_still_grows),
 		cmocka_unit_test(diff_above_beta_shrinks_one_segment_per_rtt),
 		cmocka_unit_test(diff_between_alpha_and_beta_holds),
 		cmocka_unit_test(rtt_is_the_rounds_minimum),
 		cmocka_unit_test(slow_start_ends_when_diff_exceeds_gamma),
+		cmocka_unit_test(slow_start_gamma_boundary),
 		cmocka_unit_test(too_few_samples_fall_back_to_reno),
 		cmocka_unit_test(outside_open_it_is_reno),
 		cmocka_unit_test(base_rtt_is_the_minimum_and_resets_after_idle),

@@ -7,7 +7,7 @@ PKGS=(
 	# build
 	meson ninja-build gcc clang libclang-rt-14-dev pkg-config libpcap-dev libcmocka-dev
 	# tests, demo and benchmarks: the kernel peer's tools
-	python3 python3-pytest python3-scapy iproute2 iputils-ping tcpdump socat netcat-openbsd
+	python3 python3-pytest python3-scapy python3-numpy iproute2 iputils-ping tcpdump socat netcat-openbsd
 	traceroute curl procps
 )
 
@@ -24,4 +24,4 @@ SUDO=""
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -162,7 +162,7 @@ static void tlp_ack(struct tcp_sock *tp, const struct tcp_seg *seg, bool dsack)
 	tp->tlp_high_seq = 0;
 }
 
-static void cc_on_ack(struct tcp_sock *tp, uint32_t delivered_now, int64_t rtt_us,
+static void cc_on_ack(struct tcp_sock *tp, uint32_t acked, uint32_t delivered_now, int64_t rtt_us,
 		      uint32_t prior_in_flight)
 {
 	struct tcp_ack_sample s = {
@@ -193,6 +193,10 @@ static void cc_on_ack(struct tcp_sock *tp, uint32_t delivered_now, int64_t rtt_u
 	 * (RFC 7661 / Linux tcp_is_cwnd_limited); in slow start, when at least half of it
 	 * is used. */
 	if (tp->cc.ca_state == TCP_CA_RECOVERY || tp->cc.ca_state == TCP_CA_CWR)
+		return;
+	/* RFC 5681 3.1 / RFC 3042: only an ACK that acknowledges new data grows cwnd
+	 * (Linux tcp_may_raise_cwnd); duplicate ACKs and SACKs alone do not. */
+	if (!acked)
 		return;
 	if (!(tp->flags & TF_CWND_LIMITED) &&
 	    !(tp->cc.cwnd < tp->cc.ssthresh && 2 * prior_in_flight >= tp->cc.cwnd))
@@ -324,7 +328,7 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 	}
 
 	/* 6. congestion control */
-	cc_on_ack(tp, (uint32_t)delivered_now, rtt_us, prior_in_flight);
+	cc_on_ack(tp, acked, (uint32_t)delivered_now, rtt_us, prior_in_flight);
 	tcp_sndbuf_expand(tp);
 	if (acked || sack_newly || lost || tp->snd.wnd != prior_wnd || tp->dupacks)
 		tcp_mark_pending(tp);

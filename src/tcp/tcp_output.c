@@ -286,6 +286,18 @@ static bool in_cwnd_reduction(const struct tcp_sock *tp)
 	return tp->cc.ca_state == TCP_CA_RECOVERY || tp->cc.ca_state == TCP_CA_CWR;
 }
 
+/* cwnd is applied to the bytes in flight (RFC 5681, RFC 6675 pipe): a segment goes
+ * when it fits entirely, so the byte counts PRR computes hold exactly; with nothing
+ * in flight one segment always may (cwnd is at least one MSS). */
+static bool cwnd_allows(const struct tcp_sock *tp, uint32_t len)
+{
+	uint32_t pipe = tcp_in_flight(tp);
+
+	if (len == 0)
+		len = 1;
+	return pipe == 0 || (uint64_t)pipe + len <= tp->cc.cwnd;
+}
+
 /* Sends [seq, end) of a record again, as segments of at most one MSS. */
 static void xmit_record(struct tcp_sock *tp, struct tcp_txrec *r)
 {
@@ -329,7 +341,7 @@ static void send_retransmissions(struct tcp_sock *tp)
 	unsigned budget = 1024;
 
 	while (budget-- && (r = tcp_next_lost(tp)) != NULL) {
-		if (tcp_in_flight(tp) >= tp->cc.cwnd)
+		if (!cwnd_allows(tp, r->end - r->seq))
 			break;
 		retransmit_record(tp, r);
 		if (!tp->deadline[TCPT_REXMT])
@@ -403,7 +415,7 @@ static bool send_new_data(struct tcp_sock *tp, bool *blocked_wnd, bool *sent)
 				len = usable;
 			}
 		}
-		if (tcp_in_flight(tp) >= tp->cc.cwnd) {
+		if (!cwnd_allows(tp, len)) {
 			tp->flags |= TF_CWND_LIMITED;
 			return false;
 		}

@@ -72,6 +72,7 @@ int tcp_txr_append(struct tcp_sock *tp, uint32_t seq, uint32_t end, uint8_t flag
 	r->seq = seq;
 	r->end = end;
 	r->xmit_us = tcp_now_us(tp->st);
+	r->order = ++tp->xmit_order;
 	r->delivered = tp->delivered;
 	r->delivered_us = tp->delivered_us;
 	r->flags = flags;
@@ -145,9 +146,11 @@ void tcp_rack_update(struct tcp_sock *tp, struct tcp_txrec *r)
 	if ((r->flags & TXR_EVER_RETRANS) && tp->min_rtt_us && rtt < tp->min_rtt_us)
 		return;
 	tp->rack.rtt_us = rtt;
-	if (r->xmit_us > tp->rack.xmit_us ||
-	    (r->xmit_us == tp->rack.xmit_us && seq_gt(r->end, tp->rack.end_seq))) {
+	/* RACK_sent_after(): the transmission order decides, exactly, even when the
+	 * clock did not tick between two sends. */
+	if ((int32_t)(r->order - tp->rack.order) > 0 || !tp->rack.xmit_us) {
 		tp->rack.xmit_us = r->xmit_us;
+		tp->rack.order = r->order;
 		tp->rack.end_seq = r->end;
 	}
 	tp->rack.advanced = true;
@@ -357,9 +360,8 @@ static bool rack_detect_loss(struct tcp_sock *tp)
 		if ((r->flags & TXR_LOST) && !(r->flags & TXR_RETRANS))
 			continue;       /* already waiting for retransmission */
 		/* Only segments sent before the most recently delivered one. */
-		if (!(r->xmit_us < tp->rack.xmit_us ||
-		      (r->xmit_us == tp->rack.xmit_us && seq_lt(r->end, tp->rack.end_seq)))) {
-			if (!(r->flags & TXR_EVER_RETRANS) && !seq_lt(r->seq, tp->rack.end_seq))
+		if ((int32_t)(r->order - tp->rack.order) >= 0) {
+			if (!(r->flags & TXR_EVER_RETRANS))
 				break;  /* first transmissions from here on are all newer */
 			continue;
 		}
@@ -442,6 +444,7 @@ void tcp_txr_retransmitted(struct tcp_sock *tp, struct tcp_txrec *r)
 	}
 	r->flags |= TXR_EVER_RETRANS;
 	r->xmit_us = tcp_now_us(tp->st);
+	r->order = ++tp->xmit_order;
 }
 
 void tcp_rack_timeout(struct tcp_sock *tp)

@@ -126,6 +126,9 @@ enum {
 struct tcp_txrec {
 	uint32_t seq, end;          /* [seq, end) in sequence space (FIN counts one) */
 	uint64_t xmit_us;           /* last transmission (RACK, RTT) */
+	uint32_t order;             /* tp->xmit_order at the last transmission: the exact
+	                             * order of sends, for RACK's "sent after" when the
+	                             * clock did not move between them */
 	uint64_t delivered;         /* tp->delivered when sent (delivery-rate sample) */
 	uint64_t delivered_us;      /* tp->delivered_us when sent */
 	uint8_t flags;              /* TXR_* */
@@ -237,6 +240,7 @@ struct tcp_sock {
 	/* Segments in flight: a ring of records [snd.una, snd.nxt), oldest first. */
 	struct tcp_txrec *txr;
 	uint32_t txr_cap, txr_head, txr_n;
+	uint32_t xmit_order;            /* counts transmissions of records */
 	uint32_t rexmit_hint;           /* records below this index need no retransmission scan */
 	/* Scoreboard (RFC 6675): SACKed ranges as offsets from SND.UNA, and byte counts kept
 	 * in step with the records' flags (Linux's sacked_out/lost_out/retrans_out). */
@@ -250,6 +254,7 @@ struct tcp_sock {
 	/* RACK (RFC 8985 6.1). */
 	struct {
 		uint64_t xmit_us;       /* RACK.xmit_ts */
+		uint32_t order;         /* and its send order (tie-break, RFC 8985 6.2) */
 		uint32_t end_seq;       /* RACK.end_seq */
 		uint32_t fack;          /* highest end sequence delivered (RACK.fack) */
 		uint32_t rtt_us;        /* RACK.rtt */

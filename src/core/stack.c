@@ -284,7 +284,12 @@ US_API int us_stack_set(struct us_stack *st, const char *name, const char *value
 {
 	struct us_netdev *dev;
 	const char *leaf;
-	int err = dev_setting(st, name, &dev, &leaf);
+	int err;
+
+	/* The one setting whose value is a name, not a number. */
+	if (!strcmp(name, "net.ipv4.tcp_congestion_control"))
+		return tcp_set_default_cc(st, value);
+	err = dev_setting(st, name, &dev, &leaf);
 
 	if (!err) {
 		if (strcmp(value, "0") && strcmp(value, "1"))

@@ -13,6 +13,8 @@
 const char ctl_usage_text[] =
 	"usage: ustack daemon --name NAME --tap IFNAME --addr A.B.C.D/LEN [OPTIONS]\n"
 	"       ustack [-n NAME] [-j] COMMAND [ARGS]\n"
+	"       ustack linkem --a IF1 --b IF2 [--ab SPEC] [--ba SPEC] [--both SPEC] [--seed N]\n"
+	"                     [--duration S]   a seeded impairing bridge (see ustack linkem --help)\n"
 	"\n"
 	"Commands (NAME defaults to \"ustack\"; -j prints JSON):\n"
 	"  link [show [DEV]]                      devices, their state and counters\n"

@@ -183,7 +183,7 @@ int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 	if (ipv4_is_multicast(addr) || ipv4_is_lbcast(addr))
 		return -ENETUNREACH;
 	laddr = tp->laddr;
-	err = tcp_route(st, addr, &laddr, &mtu, &tx_csum);
+	err = tcp_route(st, addr, &laddr, &mtu, &tx_csum, &tp->oif);
 	if (err)
 		return err;
 	tp->laddr = laddr;
@@ -373,8 +373,11 @@ static void queue_fin(struct tcp_sock *tp)
 	tp->snd.fin_seq = tp->snd.buf_seq + tp->sndq.len;
 	switch (tp->state) {
 	case TCP_ESTABLISHED:
-	case TCP_SYN_RECEIVED:
 		tcp_set_state(tp, TCP_FIN_WAIT_1);
+		break;
+	case TCP_SYN_RECEIVED:
+		/* RFC 9293 3.10.4: "queue for processing after entering ESTABLISHED": the
+		 * FIN goes once our SYN is acknowledged (tcp_established). */
 		break;
 	case TCP_CLOSE_WAIT:
 		tcp_set_state(tp, TCP_LAST_ACK);

@@ -58,7 +58,10 @@ int tcp_bind(struct tcp_sock *tp, uint32_t addr, uint16_t port);
 /* Starts the handshake: -EINPROGRESS, or -ENETUNREACH/-EHOSTUNREACH/-EADDRNOTAVAIL/-EISCONN/
  * -EALREADY (as Linux's connect on a non-blocking socket). */
 int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port);
-/* 0 or -EINVAL. @backlog bounds the accept queue (and, with syncookies off, the SYN queue). */
+/* 0, -EINVAL or -EADDRINUSE (another listener on the port). @backlog (clamped to
+ * net.core.somaxconn) bounds the accept queue (backlog + 1 connections wait, as Linux)
+ * and the SYN queue (also net.ipv4.tcp_max_syn_backlog); beyond the SYN queue, SYN
+ * cookies answer (net.ipv4.tcp_syncookies). */
 int tcp_listen(struct tcp_sock *tp, int backlog);
 /* An established connection from the accept queue, or -EAGAIN / -EINVAL (not listening). */
 int tcp_accept(struct tcp_sock *tp, struct tcp_sock **out);

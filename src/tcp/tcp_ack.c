@@ -59,6 +59,11 @@ void tcp_sndbuf_expand(struct tcp_sock *tp)
 	want = 2ull * tp->cc.cwnd;
 	if (want < (uint64_t)st->cfg.tcp_wmem_default)
 		want = (uint64_t)st->cfg.tcp_wmem_default;
+	if (want <= tp->sndbuf)
+		return;
+	/* Grow by doubling at least: a resize copies the ring, so it must be rare. */
+	if (want < 2ull * tp->sndbuf)
+		want = 2ull * tp->sndbuf;
 	if (want > (uint64_t)st->cfg.tcp_wmem_max)
 		want = (uint64_t)st->cfg.tcp_wmem_max;
 	if (want > tp->sndbuf && us_ring_resize(&tp->sndq, (uint32_t)want) == 0) {
@@ -189,17 +194,17 @@ static void cc_on_ack(struct tcp_sock *tp, uint32_t acked, uint32_t delivered_no
 	}
 	if (ops->pkts_acked)
 		ops->pkts_acked(&tp->cc, &s);
-	/* Grow cwnd only outside cwnd reduction and only when cwnd is what limits us
-	 * (RFC 7661 / Linux tcp_is_cwnd_limited); in slow start, when at least half of it
-	 * is used. */
+	/* Grow cwnd only outside cwnd reduction, and only when cwnd is what limits us
+	 * (RFC 7661; Linux tcp_is_cwnd_limited): the flight before this ACK filled it,
+	 * or, in slow start, half of it. */
 	if (tp->cc.ca_state == TCP_CA_RECOVERY || tp->cc.ca_state == TCP_CA_CWR)
 		return;
 	/* RFC 5681 3.1 / RFC 3042: only an ACK that acknowledges new data grows cwnd
 	 * (Linux tcp_may_raise_cwnd); duplicate ACKs and SACKs alone do not. */
 	if (!acked)
 		return;
-	if (!(tp->flags & TF_CWND_LIMITED) &&
-	    !(tp->cc.cwnd < tp->cc.ssthresh && 2 * prior_in_flight >= tp->cc.cwnd))
+	if ((uint64_t)prior_in_flight + tp->snd.mss <= tp->cc.cwnd &&
+	    !(tp->cc.cwnd < tp->cc.ssthresh && 2ull * prior_in_flight >= tp->cc.cwnd))
 		return;
 	if (ops->cong_avoid)
 		ops->cong_avoid(&tp->cc, &s);
@@ -239,6 +244,15 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 	sack_newly = tcp_sack_process(tp, seg, &dsack);
 
 	/* 3. SND.UNA */
+	if (seq_gt(ack, tp->snd.una) && tp->rto_tsval) {
+		/* RFC 3522 (Eifel detection): the first ACK after an RTO echoes a TSval
+		 * older than the retransmission's: the original arrived, the RTO was
+		 * spurious. Counted (TcpExtTCPSpuriousRTOs); no undo is done. */
+		if (seg->th->opts.ts_present && seg->th->opts.tsecr &&
+		    seq_lt(seg->th->opts.tsecr, tp->rto_tsval))
+			US_INC(st, TcpExtTCPSpuriousRTOs);
+		tp->rto_tsval = 0;
+	}
 	if (seq_gt(ack, tp->snd.una)) {
 		acked = tcp_txr_ack(tp, ack, &rtt_us, &fin_acked);
 		sndq_consume(tp, ack);

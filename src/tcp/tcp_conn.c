@@ -249,7 +249,8 @@ static struct us_netdev *loopback_dev(struct us_stack *st)
 	return NULL;
 }
 
-int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mtu, bool *tx_csum)
+int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mtu, bool *tx_csum,
+	      int *oif)
 {
 	struct us_netdev *dev;
 	struct us_route rt;
@@ -286,6 +287,8 @@ int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mt
 	if (*mtu > 65535)
 		*mtu = 65535;
 	*tx_csum = dev->link == US_LINK_LOOPBACK || (dev->caps & US_DEV_CAP_TX_CSUM);
+	if (oif)
+		*oif = dev->ifindex;
 	return 0;
 }
 
@@ -441,6 +444,9 @@ void tcp_established(struct tcp_sock *tp)
 	struct us_stack *st = tp->st;
 
 	tcp_set_state(tp, TCP_ESTABLISHED);
+	/* A close queued in SYN-RECEIVED (RFC 9293 3.10.4) takes effect now. */
+	if (tp->flags & TF_FIN_QUEUED)
+		tcp_set_state(tp, TCP_FIN_WAIT_1);
 	tcp_sync_mss(tp);
 	/* RFC 6928: IW = 10 segments (Linux TCP_INIT_CWND); ssthresh "arbitrarily high"
 	 * (RFC 5681 3.1). */

@@ -115,7 +115,7 @@ static uint16_t adv_mss_to(struct us_stack *st, uint32_t raddr, const struct tcp
 	bool csum;
 	uint32_t mss;
 
-	if (tcp_route(st, raddr, &laddr, &mtu, &csum) < 0)
+	if (tcp_route(st, raddr, &laddr, &mtu, &csum, NULL) < 0)
 		mtu = 576;
 	mss = mtu - 40;
 	if (lst->user_mss && lst->user_mss < mss)
@@ -297,7 +297,7 @@ static struct tcp_sock *create_child(struct tcp_sock *lst, const struct tcp_req 
 	tp->ttl = lst->ttl;
 	tp->tos = lst->tos;
 	tp->cc.ops = lst->cc.ops;
-	if (tcp_route(st, req->raddr, &laddr, &mtu, &csum) < 0) {
+	if (tcp_route(st, req->raddr, &laddr, &mtu, &csum, &tp->oif) < 0) {
 		mtu = 576;
 		csum = false;
 	}

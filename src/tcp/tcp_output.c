@@ -286,6 +286,20 @@ static bool in_cwnd_reduction(const struct tcp_sock *tp)
 	return tp->cc.ca_state == TCP_CA_RECOVERY || tp->cc.ca_state == TCP_CA_CWR;
 }
 
+/* Transmit-queue backpressure (the role of Linux's TCP small queues): a segment that
+ * the device queue would drop is not sent now; the connection stays pending and goes
+ * on in the next round, after the egress phase drained the queue. Room is left for
+ * other connections' ACKs. */
+static bool dev_room(struct tcp_sock *tp)
+{
+	struct us_netdev *dev = tp->oif ? us_netdev_by_index(tp->st, tp->oif) : NULL;
+
+	if (!dev || !dev->txq.limit || dev->txq.len + 32 < dev->txq.limit)
+		return true;
+	tp->flags |= TF_TXQ_FULL;
+	return false;
+}
+
 /* cwnd is applied to the bytes in flight (RFC 5681, RFC 6675 pipe): a segment goes
  * when it fits entirely, so the byte counts PRR computes hold exactly; with nothing
  * in flight one segment always may (cwnd is at least one MSS). */
@@ -341,7 +355,7 @@ static void send_retransmissions(struct tcp_sock *tp)
 	unsigned budget = 1024;
 
 	while (budget-- && (r = tcp_next_lost(tp)) != NULL) {
-		if (!cwnd_allows(tp, r->end - r->seq))
+		if (!cwnd_allows(tp, r->end - r->seq) || !dev_room(tp))
 			break;
 		retransmit_record(tp, r);
 		if (!tp->deadline[TCPT_REXMT])
@@ -400,7 +414,9 @@ static bool send_new_data(struct tcp_sock *tp, bool *blocked_wnd, bool *sent)
 		len = avail < mss ? avail : mss;
 		if (len) {
 			if (!seq_lt(seq, wnd_end)) {
+				/* The receiver limits us, not cwnd (RFC 7661: do not grow it). */
 				*blocked_wnd = true;
+				tp->flags &= ~(uint32_t)TF_CWND_LIMITED;
 				return false;
 			}
 			if (wnd_end - seq < len) {
@@ -419,13 +435,18 @@ static bool send_new_data(struct tcp_sock *tp, bool *blocked_wnd, bool *sent)
 			tp->flags |= TF_CWND_LIMITED;
 			return false;
 		}
+		if (!dev_room(tp))
+			return false;
 		end = seq + len;
 		if (fin_unsent(tp) && end == tp->snd.fin_seq)
 			fin = true;
 		if (len < mss && len == avail && !fin) {
 			/* A partial segment with everything queued: cork and MSG_MORE hold
 			 * it; Nagle holds it while anything is unacknowledged (RFC 896). */
-			if (tp->flags & (TF_CORK | TF_MORE)) {
+			if ((tp->flags & (TF_CORK | TF_MORE)) && !tp->uncork) {
+				/* tcp(7): corked data goes after 200 ms at the latest. */
+				if (!tp->deadline[TCPT_CORK])
+					tcp_timer_set(tp, TCPT_CORK, st->now_ms + TCP_CORK_CEILING_MS);
 				US_INC(st, TcpExtTCPAutoCorking);
 				return true;
 			}
@@ -561,6 +582,9 @@ void tcp_output(struct tcp_sock *tp)
 
 	send_retransmissions(tp);
 	send_new_data(tp, &blocked_wnd, &sent);
+	tp->uncork = false;
+	if (!unsent_bytes(tp) && tp->deadline[TCPT_CORK])
+		tcp_timer_clear(tp, TCPT_CORK);
 	if (tp->flags & TF_TLP_PENDING)
 		send_tlp(tp);
 	if (tp->flags & TF_PROBE)
@@ -580,4 +604,8 @@ void tcp_output(struct tcp_sock *tp)
 	}
 	if (sent)
 		tcp_tlp_arm(tp);
+	if (tp->flags & TF_TXQ_FULL) {
+		tp->flags &= ~(uint32_t)TF_TXQ_FULL;
+		tcp_mark_pending(tp);
+	}
 }

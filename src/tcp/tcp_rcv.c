@@ -318,6 +318,9 @@ static void rcv_space_adjust(struct tcp_sock *tp)
 	}
 	if (tp->rcvq_copied > tp->rcvq_space) {
 		want = 2ull * tp->rcvq_copied + 16ull * tp->rcv.adv_mss;
+		/* Doubling at least: each resize copies the ring. */
+		if (want > tp->rcvbuf && want < 2ull * tp->rcvbuf)
+			want = 2ull * tp->rcvbuf;
 		if (want > (uint64_t)st->cfg.tcp_rmem_max)
 			want = (uint64_t)st->cfg.tcp_rmem_max;
 		if (want > tp->rcvbuf &&

@@ -65,6 +65,7 @@ enum {
 	TCP_TXREC_MAX = 1 << 16,        /* bound on the records of segments in flight */
 	TCP_SYNCOOKIE_AGE_MIN = 2,      /* minutes a cookie stays valid (Linux MAX_SYNCOOKIE_AGE) */
 	TCP_KEEPALIVE_MAX_S = 32767,
+	TCP_CORK_CEILING_MS = 200,      /* tcp(7): "a 200 millisecond ceiling" on corking */
 };
 
 /* Deadlines of a connection (tcp_timer.c explains each). */
@@ -76,6 +77,7 @@ enum tcp_timer_id {
 	TCPT_FIN_WAIT_2,/* orphaned FIN-WAIT-2 timeout (net.ipv4.tcp_fin_timeout) */
 	TCPT_REO,       /* RACK reordering window (RFC 8985 6.2 step 5) */
 	TCPT_PTO,       /* tail loss probe (RFC 8985 7) */
+	TCPT_CORK,      /* TCP_CORK / MSG_MORE ceiling: held data goes after 200 ms */
 	TCPT_COUNT
 };
 
@@ -111,6 +113,7 @@ enum {
 	TF_QUICKACK    = 1 << 27, /* TCP_QUICKACK set by the application */
 	TF_TLP_PENDING = 1 << 28, /* the PTO fired: output sends the probe */
 	TF_CWND_LIMITED = 1 << 29,/* the last output pass was stopped by cwnd */
+	TF_TXQ_FULL    = 1 << 30, /* output stopped: the device queue is full; go on next round */
 };
 
 /* A record of one transmitted segment (sequence range in flight). */
@@ -276,6 +279,8 @@ struct tcp_sock {
 	uint8_t probes;                 /* zero-window or keepalive probes unanswered */
 	uint64_t first_rexmit_ms;       /* when the current retransmission episode began */
 	uint64_t syn_xmit_us;           /* when our SYN (or SYN-ACK) was first sent */
+	uint32_t rto_tsval;             /* TSval of the first retransmission after an RTO
+	                                 * (Eifel detection, RFC 3522), 0 if none */
 	uint64_t last_recv_ms;          /* last segment from the peer (keepalive idle) */
 	uint64_t last_send_ms;          /* last data sent (cwnd restart after idle) */
 	uint64_t last_oow_ack_ms;       /* out-of-window ACK rate limit */
@@ -303,11 +308,13 @@ struct tcp_sock {
 	uint8_t ttl;                    /* 0 = default */
 	uint8_t tos;
 	uint8_t dev_caps_tx_csum;       /* route's device can finish checksums */
+	int oif;                        /* route's device (transmit queue backpressure) */
 
 	int err;                        /* pending error (positive errno), SO_ERROR */
 	int err_soft;                   /* last ICMP soft error, reported on timeout */
 	bool connect_reported;          /* tcp_connect returned 0 once after success */
 	bool iss_from_tw;               /* snd.iss chosen above a reused TIME_WAIT's SND.NXT */
+	bool uncork;                    /* the cork ceiling passed: send what was held, once */
 
 	/* Listener state (state == TCP_LISTEN). */
 	struct {
@@ -391,8 +398,9 @@ int tcp_connect_port(struct tcp_sock *tp);
 uint32_t tcp_isn(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		 uint16_t rport);
 uint32_t tcp_ts_offset(struct us_stack *st, uint32_t laddr, uint32_t raddr);
-/* Route to raddr: source address, path MTU, checksum offload. 0 or -errno. */
-int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mtu, bool *tx_csum);
+/* Route to raddr: source address, path MTU, checksum offload, device. 0 or -errno. */
+int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mtu, bool *tx_csum,
+	      int *oif);
 /* Sizes the rings and derives the window scale before the SYN. 0 or -ENOMEM. */
 int tcp_init_buffers(struct tcp_sock *tp);
 /* Common setup when the connection becomes ESTABLISHED (cc init, counters, wakeups). */

@@ -41,6 +41,9 @@
  * TCPT_REO (RACK reordering timer, RFC 8985 6.2 step 5). Armed when a segment sent
  *   before a delivered one is not yet past its reordering window. Fires: RACK loss
  *   detection again, then recovery.
+ * TCPT_CORK (Linux's ceiling on TCP_CORK and MSG_MORE, tcp(7)). Armed when output
+ *   holds back a partial segment for the cork; stopped when nothing waits. Fires:
+ *   what was held goes out once, corked or not.
  * TCPT_PTO (tail loss probe, RFC 8985 7.2). Armed after new data is sent in the open
  *   state: PTO = 2 SRTT (+ delayed-ACK allowance with one segment in flight), never
  *   past the RTO. Fires: send new data, or retransmit the last segment, to get a
@@ -211,6 +214,8 @@ static bool tcp_timer_rexmt(struct tcp_sock *tp)
 	tcp_timer_clear(tp, TCPT_REO);
 	tcp_mark_all_lost(tp);
 	tcp_set_ca_state(tp, TCP_CA_LOSS);
+	if (tp->retries == 0 && (tp->flags & TF_TS_OK))
+		tp->rto_tsval = tcp_now_ts(st) + tp->ts_off;
 	tp->retries++;
 	tcp_rto_backoff(tp);
 	/* 5.4: retransmit the earliest segment; 5.6: the timer restarts when it goes. */
@@ -295,6 +300,10 @@ static void tcp_timer_fire(struct us_timer *t, uint64_t now_ms)
 		tcp_rack_timeout(tp);
 	if (DUE(TCPT_PTO))
 		tcp_tlp_fire(tp);
+	if (DUE(TCPT_CORK)) {
+		tp->uncork = true;
+		tcp_mark_pending(tp);
+	}
 	if (DUE(TCPT_PERSIST) && tcp_timer_persist(tp))
 		return;
 	if (DUE(TCPT_KEEP) && tcp_timer_keep(tp))

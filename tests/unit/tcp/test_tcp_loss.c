@@ -266,13 +266,13 @@ static bool sim_done(void *arg) { return xfer_step(arg); }
 
 static bool sim_gone(void *arg) { return xfer_all_gone(arg); }
 
-static void run_sim(uint64_t seed, double loss, double reorder, double dup, uint64_t jitter_ns,
-		    uint64_t total)
+static void run_sim_c(uint64_t seed, double loss, double reorder, double dup, double corrupt,
+		      uint64_t jitter_ns, uint64_t total)
 {
 	struct us_sim *sim = us_sim_new(seed);
 	struct us_stack *a, *b;
 	struct us_sim_link_cfg cfg = {
-		.loss = loss, .reorder = reorder, .dup = dup,
+		.loss = loss, .reorder = reorder, .dup = dup, .corrupt = corrupt,
 		.delay_ns = 5 * US_NSEC_PER_MSEC, .jitter_ns = jitter_ns,
 	};
 	struct xfer x = { 0 };
@@ -290,6 +290,15 @@ static void run_sim(uint64_t seed, double loss, double reorder, double dup, uint
 			      x.rx_err, x.tx_err);
 	assert_int_equal(r, 0);
 	check_exact(&x, total);
+	if (corrupt > 0) {
+		struct us_sim_link_stats ls;
+
+		assert_int_equal(us_sim_link_stats(sim, b, "s1", &ls), 0);
+		assert_true(ls.corrupted > 0);
+		/* Every corrupted frame was caught by a checksum somewhere below or in TCP. */
+		assert_true(b->counters.stat[US_STAT_TcpInCsumErrors] +
+				    b->counters.drop[US_DROP_IP_CSUM] > 0);
+	}
 	tcp_close(x.rx);
 	tcp_close(x.tx);
 	tcp_close(x.lst);
@@ -297,6 +306,20 @@ static void run_sim(uint64_t seed, double loss, double reorder, double dup, uint
 	assert_int_equal(a->pool.in_use + a->pool.large_in_use, 0);
 	assert_int_equal(b->pool.in_use + b->pool.large_in_use, 0);
 	us_sim_free(sim);
+}
+
+static void run_sim(uint64_t seed, double loss, double reorder, double dup, uint64_t jitter_ns,
+		    uint64_t total)
+{
+	run_sim_c(seed, loss, reorder, dup, 0, jitter_ns, total);
+}
+
+/* Bit flips: the checksums (IP, TCP) catch them; the transfer stays byte-exact. */
+static void test_sim_corruption(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 200; seed <= 203; seed++)
+		run_sim_c(seed, 0.01, 0.01, 0, 0.03, US_NSEC_PER_MSEC, 256 * 1024);
 }
 
 static void test_sim_random_loss(void **state)
@@ -325,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_syn_lost),
 		cmocka_unit_test(test_sim_random_loss),
 		cmocka_unit_test(test_sim_heavy_impairment),
+		cmocka_unit_test(test_sim_corruption),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -406,6 +406,36 @@ static void test_user_timeout(void **state)
 	close_all(&pe, NULL);
 }
 
+/* RFC 3522 Eifel detection: an ACK echoing the original's timestamp after an RTO
+ * shows the timeout was spurious (counted). */
+static void test_spurious_rto(void **state)
+{
+	struct te_peer pe;
+	struct tcp_sock *tp;
+	struct te_out o, r;
+	char d[100] = { 0 };
+	struct iovec iov = { d, sizeof(d) };
+
+	(void)state;
+	setup(&pe);
+	assert_int_equal(us_stack_set(pe.st, "net.ipv4.tcp_early_retrans", "0"), 0);
+	tp = open_active(&pe, 5108, true, 7, 1460);
+	assert_int_equal(tcp_send(tp, &iov, 1, 0), 100);
+	te_poll(pe.st);
+	te_peer_pop(&pe, &o);
+	te_advance(pe.st, tcp_rto_ms(tp));
+	te_peer_pop(&pe, &r);                              /* the retransmission */
+	assert_int_equal(r.th.seq, o.th.seq);
+	assert_true(r.th.opts.tsval > o.th.opts.tsval);
+	pe.tsecr = o.th.opts.tsval;                        /* the ACK of the original */
+	pe.rcv_nxt = o.th.seq + 100;
+	te_peer_send(&pe, TCP_ACK, NULL, 0, 1024);
+	te_poll(pe.st);
+	assert_int_equal(tp->snd.una, o.th.seq + 100);
+	assert_int_equal(pe.st->counters.stat[US_STAT_TcpExtTCPSpuriousRTOs], 1);
+	close_all(&pe, tp);
+}
+
 struct dump_seen {
 	unsigned listen, estab, tw;
 };
@@ -473,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_checksum_offload),
 		cmocka_unit_test(test_linger_zero_and_abort_on_data),
 		cmocka_unit_test(test_user_timeout),
+		cmocka_unit_test(test_spurious_rto),
 		cmocka_unit_test(test_dump_and_info),
 	};
 

@@ -71,6 +71,7 @@
 #include <unistd.h>
 
 #include "base/bytes.h"
+#include "base/hash.h"
 #include "core/pkt.h"
 #include "dev/impair.h"
 #include "wire/checksum.h"
@@ -132,16 +133,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mix(uint64_t x)
-{
-	uint64_t z = x + 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return z ? z : 1;
 }
 
 /* ---- frames in: offload state ----------------------------------------------------------- */
@@ -612,7 +603,7 @@ int linkem_main(int argc, char **argv)
 		struct dir *d = &le->dir[k];
 
 		if (!cfg[k].seed)
-			cfg[k].seed = mix(mix(seed) ^ (uint64_t)(k + 1));
+			cfg[k].seed = us_mix64(us_mix64(seed) ^ (uint64_t)(k + 1));
 		d->from = &le->side[k];
 		d->to = &le->side[1 - k];
 		us_pktq_init(&d->out, 0);

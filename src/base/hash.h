@@ -13,6 +13,28 @@ struct us_siphash_key {
 	uint64_t k0, k1;
 };
 
+/*
+ * us_splitmix64 - advances @state and returns the next value of SplitMix64
+ * (Steele, Lea & Flood, 2014): seeds every deterministic generator and derived
+ * seed in the project (simulator, link emulator, impairments, seeded stacks).
+ */
+static inline uint64_t us_splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A well-mixed, never-zero 64-bit value derived from @x (one SplitMix64 step). */
+static inline uint64_t us_mix64(uint64_t x)
+{
+	uint64_t z = us_splitmix64(&x);
+
+	return z ? z : 1;
+}
+
 /* SipHash-2-4 of @len bytes (Aumasson & Bernstein, 2012). */
 uint64_t us_siphash(const struct us_siphash_key *key, const void *data, size_t len);
 

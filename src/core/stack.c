@@ -97,19 +97,11 @@ US_API struct us_stack *us_stack_new(const struct us_stack_opts *opts)
 	us_pkt_pool_init(&st->pool, opts->max_pkt_buffers ? opts->max_pkt_buffers : 16384,
 			 opts->max_large_buffers ? opts->max_large_buffers : 512);
 	if (opts->seed) {
-		/* Deterministic runs: derive every key from the seed (splitmix64). */
+		/* Deterministic runs: derive every key from the seed. */
 		uint64_t z = opts->seed;
-		for (int k = 0; k < 2; k++) {
-			z += 0x9e3779b97f4a7c15ULL;
-			uint64_t v = z;
-			v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
-			v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
-			v ^= v >> 31;
-			if (k == 0)
-				st->hash_key.k0 = v;
-			else
-				st->hash_key.k1 = v;
-		}
+
+		st->hash_key.k0 = us_splitmix64(&z);
+		st->hash_key.k1 = us_splitmix64(&z);
 	} else {
 		us_siphash_key_random(&st->hash_key);
 	}

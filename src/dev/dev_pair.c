@@ -30,6 +30,7 @@
 #include "core/stack.h"
 #include "dev/devices.h"
 #include "dev/impair.h"
+#include "dev/rxq.h"
 
 #define ETH_HLEN 14
 #define VLAN_HLEN 4
@@ -228,22 +229,10 @@ int dev_pair_create(struct us_stack *a, const char *name_a, struct us_stack *b,
 int dev_pair_inject(struct us_netdev *dev, const void *frame, size_t len)
 {
 	struct pair_end *pe = dev->priv;
-	struct us_stack *st = dev->st;
-	struct us_pkt *p;
 
 	if (dev->ops != &pair_ops)
 		return -EOPNOTSUPP;
-	if (len > US_PKT_MAX_LARGE)
-		return -EMSGSIZE;
-	if (pe->rxq.len >= (unsigned)st->cfg.netdev_max_backlog)
-		return -ENOBUFS;
-	p = us_pkt_alloc(&st->pool, len);
-	if (!p)
-		return -ENOBUFS;
-	if (len)
-		memcpy(us_pkt_put(p, len), frame, len);
-	us_pktq_push(&pe->rxq, p);
-	return 0;
+	return us_rxq_inject(dev, &pe->rxq, frame, len, 0);
 }
 
 int dev_pair_set_impair(struct us_netdev *dev, struct us_impair *imp)

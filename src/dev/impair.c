@@ -50,6 +50,8 @@
  */
 #include "dev/impair.h"
 
+#include "base/hash.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -82,15 +84,6 @@ struct us_impair {
 };
 
 /* ---- random numbers --------------------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -219,7 +212,7 @@ struct us_impair *us_impair_new(const struct us_impair_cfg *cfg, struct us_pkt_p
 	imp->pool = pool;
 	x = cfg->seed ? cfg->seed : DEFAULT_SEED;
 	for (int i = 0; i < 4; i++)
-		imp->rng[i] = splitmix64(&x);
+		imp->rng[i] = us_splitmix64(&x);
 	if (!heap_reserve(imp)) {
 		free(imp);
 		return NULL;

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "core/stack.h"
+#include "base/hash.h"
 #include "dev/impair.h"
 #include "dev/netdev.h"
 
@@ -63,20 +64,9 @@ struct us_sim {
 	unsigned nlinks;
 };
 
-/* splitmix64 of @x: a well-mixed 64-bit value; never 0 for the seeds we make. */
-static uint64_t mix(uint64_t x)
-{
-	uint64_t z = x + 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return z ? z : 1;
-}
-
 static uint64_t derive_seed(const struct us_sim *sim, uint64_t salt, uint64_t index)
 {
-	return mix(mix(sim->seed) ^ salt ^ index);
+	return us_mix64(us_mix64(sim->seed) ^ salt ^ index);
 }
 
 US_API struct us_sim *us_sim_new(uint64_t seed)

@@ -6,7 +6,8 @@
 #   tp0 198.18.0.1/24  <---- TAP ---->  198.18.0.2/24
 #
 # Shows: ARP both ways, the kernel pinging the stack (small and 8000-byte fragmented pings),
-# the stack pinging the kernel, UDP echo (port 7), the stack's tables and counters.
+# the stack pinging the kernel, UDP echo (port 7), a TCP download and upload with the kernel's
+# curl against the stack's HTTP service, the stack's tables and counters.
 # Everything is removed on exit, also on failure or Ctrl-C.
 set -euo pipefail
 USTACK=${1:-build/tools/ustack}
@@ -62,6 +63,14 @@ reply=$(echo "hello from the kernel" | in_ns timeout 5 socat -t 2 - UDP:198.18.0
 echo "sent: hello from the kernel"
 echo "got:  $reply"
 [ "$reply" = "hello from the kernel" ]
+say "TCP: the kernel's curl downloads 20 MB from the stack's HTTP service (port 80)"
+in_ns curl -sS --max-time 60 -o /dev/null \
+	-w 'got %{size_download} bytes in %{time_total} s (%{speed_download} bytes/s)\n' \
+	http://198.18.0.2/bytes/20000000
+say "TCP: an upload to the stack, which answers with the body's length and SHA-256"
+head -c 1000000 /dev/zero | in_ns curl -sS --max-time 60 -T - http://198.18.0.2/upload
+echo
+echo "expected sha256: $(head -c 1000000 /dev/zero | sha256sum | cut -d' ' -f1)"
 say "kernel neighbour table (the stack's MAC, learnt by ARP)"
 ip -n "$NS" neigh show dev tp0
 say "ustack: addresses, routes, neighbours"

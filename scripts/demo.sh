@@ -41,7 +41,10 @@ us() { in_ns "$USTACK" -n "$NAME" "$@"; }
 say "creating namespace $NS and starting ustack on TAP tp0 (198.18.0.2/24)"
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-in_ns "$USTACK" daemon --name "$NAME" --tap tp0 --addr 198.18.0.2/24 >"$RUNDIR/daemon.out" 2>"$RUNDIR/daemon.err" &
+# Started directly (not through a shell function) so that $! is the daemon itself:
+# `ip netns exec` execs into it, and cleanup's kill reaches it.
+ip netns exec "$NS" "$USTACK" daemon --name "$NAME" --tap tp0 --addr 198.18.0.2/24 \
+	>"$RUNDIR/daemon.out" 2>"$RUNDIR/daemon.err" &
 DAEMON_PID=$!
 for _ in $(seq 100); do
 	grep -q "ready" "$RUNDIR/daemon.out" 2>/dev/null && break

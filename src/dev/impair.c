@@ -424,12 +424,19 @@ static bool parse_prob(const char *v, size_t vlen, uint32_t *ppm)
 	return true;
 }
 
-/* "10ms", "1.5s", "250us", "100ns", "0" -> ns (at most one hour). */
-static bool parse_time(const char *v, size_t vlen, uint64_t *ns)
+struct unit {
+	const char *name;
+	uint64_t mult;
+};
+
+/*
+ * A fixed-point number followed by one of @units ("10ms", "1.5gbit"), or a bare "0":
+ * the value times the unit's multiplier, rounded, at most @max. @min_nonzero keeps a
+ * non-zero value from rounding down to 0.
+ */
+static bool parse_with_unit(const char *v, size_t vlen, const struct unit *units, size_t nunits,
+			    uint64_t max, bool min_nonzero, uint64_t *out)
 {
-	static const struct { const char *name; uint64_t ns; } units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", NSEC_PER_SEC },
-	};
 	const char *p = v;
 	uint64_t x;
 	size_t ulen;
@@ -438,51 +445,42 @@ static bool parse_time(const char *v, size_t vlen, uint64_t *ns)
 		return false;
 	ulen = vlen - (size_t)(p - v);
 	if (ulen == 0 && x == 0) {
-		*ns = 0;
+		*out = 0;
 		return true;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+	for (size_t i = 0; i < nunits; i++) {
 		if (unit_is(p, ulen, units[i].name)) {
-			uint64_t r = div_round((unsigned __int128)x * units[i].ns, FIX);
+			uint64_t r = div_round((unsigned __int128)x * units[i].mult, FIX);
 
-			if (r > 3600 * NSEC_PER_SEC)
+			if (r > max)
 				return false;
-			*ns = r;
+			*out = r || !x || !min_nonzero ? r : 1;
 			return true;
 		}
 	}
 	return false;
 }
 
+/* "10ms", "1.5s", "250us", "100ns", "0" -> ns (at most one hour). */
+static bool parse_time(const char *v, size_t vlen, uint64_t *ns)
+{
+	static const struct unit units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", NSEC_PER_SEC },
+	};
+
+	return parse_with_unit(v, vlen, units, ARRAY_SIZE(units), 3600 * NSEC_PER_SEC, false, ns);
+}
+
 /* "100mbit", "1.5gbit", "64kbit", "9600bit", "0" -> bits per second (at most 10 Tbit/s;
  * a non-zero rate rounds to at least 1 bit/s). Decimal prefixes, as tc's. */
 static bool parse_rate(const char *v, size_t vlen, uint64_t *bps)
 {
-	static const struct { const char *name; uint64_t mult; } units[] = {
+	static const struct unit units[] = {
 		{ "bit", 1 }, { "kbit", 1000 }, { "mbit", 1000000 }, { "gbit", 1000000000 },
 	};
-	const char *p = v;
-	uint64_t x;
-	size_t ulen;
 
-	if (!parse_fixed(&p, &x))
-		return false;
-	ulen = vlen - (size_t)(p - v);
-	if (ulen == 0 && x == 0) {
-		*bps = 0;
-		return true;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		if (unit_is(p, ulen, units[i].name)) {
-			uint64_t r = div_round((unsigned __int128)x * units[i].mult, FIX);
-
-			if (r > 10000ULL * 1000000000ULL)
-				return false;
-			*bps = r || !x ? r : 1;
-			return true;
-		}
-	}
-	return false;
+	return parse_with_unit(v, vlen, units, ARRAY_SIZE(units), 10000ULL * 1000000000ULL, true,
+			       bps);
 }
 
 /* A plain unsigned integer (decimal, or hex with 0x) of the whole value, at most @max. */

@@ -51,6 +51,14 @@ void tcp_cc_switch(struct tcp_cc *cc, const struct tcp_cc_ops *ops)
 		ops->init(cc);
 }
 
+uint32_t tcp_cc_reno_ssthresh(const struct tcp_cc *cc)
+{
+	uint32_t smss = tcp_cc_smss(cc);
+	uint32_t half = cc->in_flight / 2;
+
+	return half > 2 * smss ? half : 2 * smss;
+}
+
 uint32_t tcp_cc_slow_start(struct tcp_cc *cc, uint32_t acked)
 {
 	uint32_t smss = tcp_cc_smss(cc);

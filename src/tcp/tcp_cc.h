@@ -145,6 +145,8 @@ static inline uint32_t tcp_cc_smss(const struct tcp_cc *cc) { return cc->mss ? c
  * avoidance to use (as Linux's tcp_slow_start); 0 while still below ssthresh;
  * @acked unchanged when cwnd was already >= ssthresh. */
 uint32_t tcp_cc_slow_start(struct tcp_cc *cc, uint32_t acked);
+/* RFC 5681 eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS), FlightSize = cc->in_flight. */
+uint32_t tcp_cc_reno_ssthresh(const struct tcp_cc *cc);
 /* Congestion avoidance by byte counting (RFC 5681 3.1, RFC 3465 2.1): cwnd grows by
  * one SMSS each time @w_bytes bytes have been acked, counted exactly in *@cnt
  * (module state). @w_bytes = cwnd gives Reno's one SMSS per RTT (the exact form

@@ -63,8 +63,6 @@ static void reno_cong_avoid(struct tcp_cc *cc, const struct tcp_ack_sample *s)
 
 static uint32_t reno_ssthresh(struct tcp_cc *cc)
 {
-	uint32_t smss = tcp_cc_smss(cc);
-	uint32_t half = cc->in_flight / 2;
 	struct reno r;
 
 	reno_load(cc, &r);
@@ -77,8 +75,7 @@ static uint32_t reno_ssthresh(struct tcp_cc *cc)
 	}
 	r.ai_cnt = 0;
 	reno_store(cc, &r);
-	/* RFC 5681 eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS). */
-	return half > 2 * smss ? half : 2 * smss;
+	return tcp_cc_reno_ssthresh(cc);
 }
 
 static void reno_set_state(struct tcp_cc *cc, uint8_t new_state)

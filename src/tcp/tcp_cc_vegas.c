@@ -180,8 +180,6 @@ out:
 
 static uint32_t vegas_ssthresh(struct tcp_cc *cc)
 {
-	uint32_t smss = tcp_cc_smss(cc);
-	uint32_t half = cc->in_flight / 2;
 	struct vegas v;
 
 	vegas_load(cc, &v);
@@ -192,7 +190,7 @@ static uint32_t vegas_ssthresh(struct tcp_cc *cc)
 	}
 	v.ai_cnt = 0;
 	vegas_store(cc, &v);
-	return half > 2 * smss ? half : 2 * smss; /* RFC 5681 eq. 4, as Reno */
+	return tcp_cc_reno_ssthresh(cc); /* reductions are Reno's */
 }
 
 static void vegas_set_state(struct tcp_cc *cc, uint8_t new_state)

@@ -8,7 +8,7 @@ PKGS=(
 	meson ninja-build gcc clang libclang-rt-14-dev pkg-config libpcap-dev libcmocka-dev
 	# tests, demo and benchmarks: the kernel peer's tools
 	python3 python3-pytest python3-scapy python3-numpy iproute2 iputils-ping tcpdump socat netcat-openbsd
-	traceroute curl procps
+	traceroute curl procps hping3 iptables
 )
 
 missing=()

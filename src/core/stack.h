@@ -57,6 +57,7 @@ struct us_stack {
 
 	struct us_netdev *devs[US_MAX_DEVS + 1]; /* by ifindex; [0] unused */
 	int ndevs;
+	struct us_netdev *loopback;     /* the first loopback device: where local traffic goes */
 	int epoll_fd;                    /* device fds, for us_stack_wait */
 
 	struct us_neigh_table *neigh;    /* neigh/ */

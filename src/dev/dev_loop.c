@@ -66,8 +66,12 @@ static int loop_tx_batch(struct us_netdev *dev, struct us_pkt **pkts, int n)
 		p->pkt_type = US_PKT_HOST;
 		if (p->csum == US_CSUM_VERIFIED)
 			p->csum = US_CSUM_NONE;
-		if (us_rxq_push(dev, &lp->rxq, p))
+		size_t len = us_pkt_len(p);
+
+		if (us_rxq_push(dev, &lp->rxq, p)) {
+			dev->stats.tx_bytes += len;
 			sent++;
+		}
 	}
 	return sent;
 }

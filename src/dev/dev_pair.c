@@ -121,10 +121,12 @@ static int pair_tx_batch(struct us_netdev *dev, struct us_pkt **pkts, int n)
 			us_drop(st, p, US_DROP_MTU_EXCEEDED);
 			continue;
 		}
-		if (pair_deliver(pe->peer, p))
+		if (pair_deliver(pe->peer, p)) {
+			dev->stats.tx_bytes += us_pkt_len(p);
 			sent++;
-		else
+		} else {
 			dev->stats.tx_dropped++;
+		}
 		us_pkt_free(p);
 	}
 	return sent;

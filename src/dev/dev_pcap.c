@@ -159,6 +159,7 @@ static int pcap_tx_batch(struct us_netdev *dev, struct us_pkt **pkts, int n)
 			h.caplen = (bpf_u_int32)(len < PCAP_SNAPLEN ? len : PCAP_SNAPLEN);
 			pcap_dump((u_char *)pp->out, &h, p->data);
 		}
+		dev->stats.tx_bytes += us_pkt_len(p);
 		us_pkt_free(p);
 	}
 	if (pp->out && n)

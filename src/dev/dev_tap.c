@@ -335,6 +335,7 @@ static int tap_tx_batch(struct us_netdev *dev, struct us_pkt **pkts, int n)
 		}
 		if (p->gso_size)
 			dev->stats.tx_gso_frames++;
+		dev->stats.tx_bytes += us_pkt_len(p);
 		us_pkt_free(p);
 		sent++;
 	}

@@ -54,6 +54,8 @@ int us_netdev_register(struct us_stack *st, struct us_netdev *dev)
 	dev->txq.limit = (unsigned)st->cfg.dev_txqueuelen;
 	st->devs[idx] = dev;
 	st->ndevs++;
+	if (dev->link == US_LINK_LOOPBACK && !st->loopback)
+		st->loopback = dev;
 	return idx;
 }
 
@@ -66,6 +68,14 @@ void us_netdev_unregister(struct us_netdev *dev)
 			epoll_ctl(st->epoll_fd, EPOLL_CTL_DEL, dev->fd, NULL);
 		st->devs[dev->ifindex] = NULL;
 		st->ndevs--;
+		if (st->loopback == dev) {
+			st->loopback = NULL;
+			for (int i = 1; i <= US_MAX_DEVS; i++)
+				if (st->devs[i] && st->devs[i]->link == US_LINK_LOOPBACK) {
+					st->loopback = st->devs[i];
+					break;
+				}
+		}
 	}
 	us_capture_close_all(dev);
 	us_pktq_purge(&dev->txq);
@@ -119,7 +129,6 @@ int us_netdev_flush(struct us_netdev *dev)
 			struct us_pkt *p = us_pktq_pop(&dev->txq);
 			if (dev->captures)
 				us_capture_frame(dev, p, true);
-			dev->stats.tx_bytes += us_pkt_len(p);
 			batch[n++] = p;
 		}
 		sent = dev->ops->tx_batch(dev, batch, n);

@@ -43,14 +43,6 @@ struct ip_xmit {
 	uint32_t nexthop;
 };
 
-static struct us_netdev *loopback_dev(struct us_stack *st)
-{
-	for (int i = 1; i <= US_MAX_DEVS; i++)
-		if (st->devs[i] && st->devs[i]->link == US_LINK_LOOPBACK)
-			return st->devs[i];
-	return NULL;
-}
-
 static uint32_t path_mtu(const struct us_netdev *dev, uint32_t route_mtu)
 {
 	return route_mtu && route_mtu < dev->mtu ? route_mtu : dev->mtu;
@@ -126,7 +118,7 @@ static int route_output(struct us_stack *st, const struct us_ip_tx *tx, struct i
 	case US_RTN_LOCAL:
 		/* Our own address: round through loopback. Source: the route's preferred
 		 * source, else the destination itself (Linux ip_route_output_key_hash). */
-		ro->dev = loopback_dev(st);
+		ro->dev = st->loopback;
 		ro->nexthop = tx->dst;
 		ro->mtu = 0;
 		if (!ro->prefsrc)

@@ -96,6 +96,8 @@ static void moves_frames_both_ways(void **state)
 	cross(t.a, t.da, t.b, t.db, 16, 1518); /* MTU + Ethernet + a VLAN tag still fits */
 	assert_int_equal(t.da->stats.tx_packets, 19);
 	assert_int_equal(t.db->stats.tx_packets, 5);
+	assert_int_equal(t.da->stats.tx_bytes, 3 * 60 + 16 * 1518);
+	assert_int_equal(t.db->stats.tx_bytes, 5 * 1514);
 	assert_int_equal(t.da->stats.tx_dropped, 0);
 	two_free(&t);
 }
@@ -138,6 +140,8 @@ static void receive_queue_is_bounded(void **state)
 	}
 	assert_int_equal(us_netdev_flush(t.da), 2);
 	assert_int_equal(t.da->stats.tx_dropped, 3);
+	/* Only the frames the peer took count as bytes sent. */
+	assert_int_equal(t.da->stats.tx_bytes, 2 * sizeof(f));
 	assert_int_equal(t.db->stats.rx_dropped, 3);
 	/* The reason is counted where the queue is: in the receiving stack. */
 	assert_int_equal(t_counter(t.b, "drop.DEV_RX_BACKLOG"), 3);

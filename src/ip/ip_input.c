@@ -189,6 +189,16 @@ void ip_input(struct us_stack *st, struct us_pkt *p)
 	reason = ipv4_parse(p->data, us_pkt_len(p), false, &ip);
 	if (reason != US_DROP_NONE) {
 		ip_count_hdr_error(st, p, reason, &ip);
+		if (reason == US_DROP_IP_BAD_OPTIONS) {
+			/* RFC 1122 3.2.2.5 / RFC 1812 5.2.5: a datagram discarded for a bad
+			 * option SHOULD be answered with a parameter problem pointing at the
+			 * bad byte (as Linux's ip_options_compile does). The header is whole
+			 * and its checksum good; icmp_send_error refuses broadcasts, martian
+			 * sources and the rest. */
+			us_pkt_trim(p, ip.total_len);
+			us_pkt_set_network(p);
+			icmp_send_error(st, p, ICMP_PARAMETERPROB, 0, ip.opt_err_off);
+		}
 		us_drop(st, p, reason);
 		return;
 	}

@@ -193,8 +193,13 @@ enum us_drop_reason ipv4_parse_quoted(const uint8_t *buf, size_t len, struct ipv
 	 * the parser checks everything but how much of the datagram was quoted. */
 	memcpy(hdr, buf, hlen);
 	wr16(hdr + IPV4_OFF_LEN, (uint16_t)hlen);
-	if (ipv4_parse(hdr, hlen, true, out) != US_DROP_NONE)
+	switch (ipv4_parse(hdr, hlen, true, out)) {
+	case US_DROP_NONE:
+	case US_DROP_IP_BAD_OPTIONS: /* every field is filled; see the header comment */
+		break;
+	default:
 		return US_DROP_ICMP_MALFORMED;
+	}
 	out->total_len = (uint16_t)tot;
 	return US_DROP_NONE;
 }

@@ -93,8 +93,9 @@ enum us_drop_reason ipv4_parse(const uint8_t *buf, size_t len, bool csum_ok,
  * Unlike ipv4_parse, the quote may stop after the header plus 8 bytes (RFC 792), so
  * its total length is only checked to cover the header, not against @len, and its
  * checksum is not verified (a router may quote a header it already changed, such as
- * the TTL). Everything else is checked as ipv4_parse does; out->total_len is the
- * original datagram's.
+ * the TTL), and its options are not judged (the parameter problem answering a datagram
+ * with a bad option quotes that option, RFC 1122 3.2.2.5). Everything else is checked
+ * as ipv4_parse does; out->total_len is the original datagram's.
  * Return: US_DROP_NONE or US_DROP_ICMP_MALFORMED.
  */
 enum us_drop_reason ipv4_parse_quoted(const uint8_t *buf, size_t len, struct ipv4_repr *out);

@@ -10,6 +10,7 @@ teardown reports a sanitizer error or a bad exit status).
 IP headers are packed by hand (ip4() below) so each case lies about exactly one
 thing and everything else is correct, checksum included.
 """
+import json
 import socket
 import struct
 
@@ -17,7 +18,7 @@ import pytest
 from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw
 from scapy.utils import checksum
 
-from harness import KERNEL_ADDR, STACK_ADDR
+from harness import KERNEL_ADDR, STACK_ADDR, wait_for
 
 K, S = KERNEL_ADDR, STACK_ADDR
 BCAST_MAC = "ff:ff:ff:ff:ff:ff"
@@ -400,6 +401,24 @@ def test_malformed(target, name, build, reason):
     assert kernel_tx_dropped(target) == kdrop, "the kernel dropped frames before the stack"
     wait(key, before[key] + expect)
     target.assert_answers_ping()
+
+
+def kernel_icmp_in(s, name):
+    out = s.ns.exec("nstat", "-az", "--json", name).stdout
+    return json.loads(out)["kernel"][name]
+
+
+def test_bad_option_answered_with_parameter_problem(target):
+    # RFC 1122 3.2.2.5: the datagram is dropped (counted above) and its sender hears
+    # a parameter problem; the kernel counts it as received.
+    s = target
+    before = s.d.counters()["IcmpOutParmProbs"]
+    kbefore = kernel_icmp_in(s, "IcmpInParmProbs")
+    frame = s.ctx.eth(ip4(echo(seq=9), opts=b"\x07\x01\x00\x00"))
+    assert s.h.sendp(s.tap, [frame]) == 1
+    s.d.wait_counter("IcmpOutParmProbs", before + 1)
+    wait_for(lambda: kernel_icmp_in(s, "IcmpInParmProbs") >= kbefore + 1, 5,
+             what="the kernel to receive the parameter problem")
 
 
 def test_ping_of_death_then_real_big_ping(target):

@@ -42,9 +42,9 @@ static int teardown(void **state)
 
 #define INJECT(e, dev, fix) t_inject((e)->st, (dev), (fix), sizeof(fix))
 
-/* @fix, received on ta, is dropped with @reason and nothing else happens. */
-static void expect_drop_on(struct env *e, int dev, const uint8_t *fix, size_t len,
-			   enum us_drop_reason reason)
+/* @fix, received on ta, is dropped with @reason and @icmp_errors ICMP errors are sent. */
+static void expect_drop_answered(struct env *e, int dev, const uint8_t *fix, size_t len,
+				 enum us_drop_reason reason, unsigned icmp_errors)
 {
 	uint64_t before = e->st->counters.drop[reason], total = t_drops_total(e->st);
 	unsigned icmp_before = icmp_calls.count;
@@ -53,9 +53,16 @@ static void expect_drop_on(struct env *e, int dev, const uint8_t *fix, size_t le
 	t_inject(e->st, dev, fix, len);
 	assert_int_equal(e->st->counters.drop[reason], before + 1);
 	assert_int_equal(t_drops_total(e->st), total + 1);
-	assert_int_equal(icmp_calls.count, icmp_before);
+	assert_int_equal(icmp_calls.count, icmp_before + icmp_errors);
 	assert_int_equal(STAT(e->st, IpInDelivers), delivers);
 	t_assert_no_leak(e->st);
+}
+
+/* @fix, received on ta, is dropped with @reason and nothing else happens. */
+static void expect_drop_on(struct env *e, int dev, const uint8_t *fix, size_t len,
+			   enum us_drop_reason reason)
+{
+	expect_drop_answered(e, dev, fix, len, reason, 0);
 }
 
 static void expect_drop(struct env *e, const uint8_t *fix, size_t len, enum us_drop_reason reason)
@@ -123,8 +130,17 @@ static void test_header_errors(void **state)
 	expect_drop(e, FIX_CSUM, sizeof(FIX_CSUM), US_DROP_IP_CSUM);
 	assert_int_equal(STAT(e->st, IpInHdrErrors), 5);
 	assert_int_equal(STAT(e->st, IpExtInCsumErrors), 1);
-	expect_drop(e, FIX_BADOPT, sizeof(FIX_BADOPT), US_DROP_IP_BAD_OPTIONS);
+	assert_int_equal(icmp_calls.count, 0); /* none of the above is answered */
+	expect_drop_answered(e, e->a, FIX_BADOPT, sizeof(FIX_BADOPT), US_DROP_IP_BAD_OPTIONS, 1);
 	assert_int_equal(STAT(e->st, IpInHdrErrors), 6);
+	/* RFC 1122 3.2.2.5: a parameter problem pointing at the record-route option's
+	 * length byte (2, less than the 3 the option needs), quoting the datagram. */
+	assert_int_equal(icmp_calls.count, 1);
+	assert_int_equal(icmp_calls.type, ICMP_PARAMETERPROB);
+	assert_int_equal(icmp_calls.code, 0);
+	assert_int_equal(icmp_calls.info, 21);
+	assert_int_equal(icmp_calls.len, sizeof(FIX_BADOPT));
+	assert_memory_equal(icmp_calls.quoted, FIX_BADOPT, sizeof(icmp_calls.quoted));
 	assert_int_equal(STAT(e->st, IpInReceives), 8);
 }
 

@@ -276,13 +276,20 @@ static void test_parse_quoted(void **state)
 	/* A router may quote a header it changed: the checksum is not checked. */
 	q[IPV4_OFF_TTL] = 1;
 	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_NONE);
-	/* Options are checked as ipv4_parse checks them. */
+	/* Options are decoded as ipv4_parse decodes them ... */
 	assert_drop(ipv4_parse_quoted(IP_OPTS, sizeof(IP_OPTS), &ip), US_DROP_NONE);
 	assert_true(ip.opt_rr && ip.opt_ra);
+	/* ... but a bad one does not make the quote unusable: the parameter problem about
+	 * it quotes it (RFC 1122 3.2.2.5). The header's fields are all there. */
 	memcpy(q, CAP_PING, sizeof(q));
 	q[IPV4_OFF_VER_IHL] = 0x46;
 	q[IPV4_HDR_LEN + 1] = 9; /* an option running past the 24-byte header */
-	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_ICMP_MALFORMED);
+	assert_drop(ipv4_parse_quoted(q, sizeof(q), &ip), US_DROP_NONE);
+	assert_int_equal(ip.hdr_len, 24);
+	assert_int_equal(ip.proto, 1);
+	assert_int_equal(ip.src, A1);
+	assert_int_equal(ip.dst, A2);
+	assert_int_equal(ip.opt_err_off, IPV4_HDR_LEN + 1);
 	/* Not a header: short, not version 4, IHL < 5 or past the quote, total < IHL. */
 	assert_drop(ipv4_parse_quoted(CAP_PING, IPV4_HDR_LEN - 1, &ip), US_DROP_ICMP_MALFORMED);
 	memcpy(q, CAP_PING, sizeof(q));

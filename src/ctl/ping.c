@@ -26,11 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "ctl/parse.h"
 #include "ctl/server.h"
 #include "socket/sock.h"
 #include "ustack/socket.h"
+#include "wire/icmp.h"
+#include "wire/ipv4.h"
 
 #define PING_MAX_PAYLOAD 65507          /* 65535 - 20 (IP) - 8 (ICMP) */
 #define PING_MAX_COUNT 1000000000ULL
@@ -39,9 +40,6 @@
 #define PING_MAX_RTTS 100000            /* RTTs kept for -j; later ones are only summed */
 #define PING_RECV_PER_ROUND 256
 #define PING_TS_LEN 8
-#define ICMP_HDR_LEN 8
-#define ICMP_ECHOREPLY_TYPE 0
-#define ICMP_ECHO_TYPE 8
 
 struct ctl_ping {
 	struct ctl_client *c;
@@ -210,15 +208,14 @@ static void ping_send(struct ctl_ping *p)
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(p->dst) };
 	uint16_t seq = (uint16_t)(p->sent + 1);
 	uint64_t now = p->st->now_ns;
+	/* The identifier is the ping socket's to fill in (and the checksum then again). */
+	struct icmp_repr req = { .type = ICMP_ECHO, .rest = icmp_rest_echo(0, seq),
+				 .payload_len = p->size };
 	ssize_t r;
 
-	p->buf[0] = ICMP_ECHO_TYPE;
-	p->buf[1] = 0;
-	wr16(p->buf + 2, 0); /* checksum and identifier: the ping socket fills them in */
-	wr16(p->buf + 4, 0);
-	wr16(p->buf + 6, seq);
 	if (p->size >= PING_TS_LEN)
 		memcpy(p->buf + ICMP_HDR_LEN, &now, PING_TS_LEN);
+	icmp_emit(&req, p->buf);
 	p->seen[seq / 8] &= (uint8_t) ~(1u << (seq % 8));
 	p->sent++;
 	p->last_send_ns = now;
@@ -270,14 +267,14 @@ static void ping_peek(struct ctl_ping *p, int *ttl, uint64_t *rx_ns)
 	if (!q)
 		return;
 	if (q->net_off != US_PKT_NOHDR && q->net_off + 9u <= us_pkt_offset(q, q->tail))
-		*ttl = us_pkt_network(q)[8]; /* RFC 791: TTL is byte 8 of the header */
+		*ttl = ipv4_ttl_of(us_pkt_network(q));
 	*rx_ns = q->rx_ns;
 }
 
 static void ping_reply(struct ctl_ping *p, const uint8_t *icmp, size_t n, int ttl, uint64_t rx_ns)
 {
 	struct ctl_client *c = p->c;
-	uint16_t seq = rd16(icmp + 6);
+	uint16_t seq = icmp_echo_seq_of(icmp);
 	bool dup, have_rtt = false;
 	double rtt = 0;
 	char tbuf[32];
@@ -359,7 +356,7 @@ static void ping_poll(struct ctl_client *c)
 					   ping_errmsg((int)n));
 			continue;
 		}
-		if ((size_t)n >= ICMP_HDR_LEN && p->buf[0] == ICMP_ECHOREPLY_TYPE)
+		if ((size_t)n >= ICMP_HDR_LEN && p->buf[ICMP_OFF_TYPE] == ICMP_ECHOREPLY)
 			ping_reply(p, p->buf, (size_t)n, ttl, rx_ns);
 	}
 	if (p->sending_done && p->received + p->errors >= p->sent)

@@ -21,7 +21,6 @@
 #include <poll.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "ip/fib.h"
 #include "ip/ifaddr.h"
 #include "socket/sock.h"
@@ -254,7 +253,7 @@ static ssize_t dgram_recvmsg(struct us_sock *sk, const struct iovec *iov, int io
 		return -EFAULT;
 	memset(from, 0, sizeof(*from));
 	from->sin_family = AF_INET;
-	from->sin_addr.s_addr = htonl(rd32(us_pkt_network(p) + IPV4_OFF_SRC));
+	from->sin_addr.s_addr = htonl(ipv4_src_of(us_pkt_network(p)));
 	from->sin_port = htons(sk->ops->peer_port(p));
 	*from_len = sizeof(*from);
 	if (!(flags & MSG_PEEK))

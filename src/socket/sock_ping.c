@@ -19,7 +19,6 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "icmp/icmp.h"
 #include "ip/ip.h"
 #include "socket/sock.h"
@@ -86,7 +85,7 @@ static ssize_t ping_sendmsg(struct us_sock *sk, const void *buf, size_t len, int
 	struct icmp_repr r = {
 		.type = ICMP_ECHO,
 		.code = 0,
-		.rest = icmp_rest_echo(sk->lport, rd16(b + ICMP_OFF_REST + 2)),
+		.rest = icmp_rest_echo(sk->lport, icmp_echo_seq_of(b)),
 		.payload_len = len - ICMP_HDR_LEN,
 	};
 	struct us_ip_tx tx = {
@@ -155,7 +154,7 @@ void sock_ping_err(struct us_stack *st, const struct ipv4_repr *quoted, const ui
 	(void)info;
 	if (l4_len < ICMP_HDR_LEN || l4[ICMP_OFF_TYPE] != ICMP_ECHO || err <= 0)
 		return;
-	sk = ping_lookup(st, rd16(l4 + ICMP_OFF_REST), quoted->src);
+	sk = ping_lookup(st, icmp_echo_id_of(l4), quoted->src);
 	if (!sk)
 		return;
 	icmp_err_convert(type, code, &fatal);

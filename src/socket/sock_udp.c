@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 
-#include "base/bytes.h"
 #include "socket/sock.h"
 #include "udp/udp.h"
 #include "wire/udp.h"
@@ -33,7 +32,7 @@ static ssize_t udp_sock_sendmsg(struct us_sock *sk, const void *buf, size_t len,
 /* A queued datagram's data is at its payload; its UDP header is at trans_off. */
 static uint16_t udp_sock_peer_port(const struct us_pkt *p)
 {
-	return rd16(us_pkt_transport(p) + UDP_OFF_SPORT);
+	return udp_sport_of(us_pkt_transport(p));
 }
 
 const struct us_sock_ops sock_udp_ops = {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bytes.h"
 #include "core/counters.h"
 
 enum {
@@ -64,6 +65,10 @@ static inline uint16_t icmp_frag_mtu(const struct icmp_repr *r) { return (uint16
 static inline uint32_t icmp_gateway(const struct icmp_repr *r) { return r->rest; }
 static inline uint8_t icmp_param_pointer(const struct icmp_repr *r) { return (uint8_t)(r->rest >> 24); }
 static inline uint32_t icmp_rest_echo(uint16_t id, uint16_t seq) { return ((uint32_t)id << 16) | seq; }
+/* The identifier and sequence number of an echo header (at least ICMP_HDR_LEN bytes at
+ * @icmp) that its owner built or icmp_parse accepted. */
+static inline uint16_t icmp_echo_id_of(const uint8_t *icmp) { return rd16(icmp + ICMP_OFF_REST); }
+static inline uint16_t icmp_echo_seq_of(const uint8_t *icmp) { return rd16(icmp + ICMP_OFF_REST + 2); }
 
 /* Is this type an error message (quotes an IP header)? RFC 1122 3.2.2. */
 static inline bool icmp_is_error(uint8_t type)

@@ -130,6 +130,8 @@ static inline bool ipv4_more_frags(const uint8_t *hdr)
 {
 	return (rd16(hdr + IPV4_OFF_FRAG) & IPV4_FLAG_MF) != 0;
 }
+static inline uint32_t ipv4_src_of(const uint8_t *hdr) { return rd32(hdr + IPV4_OFF_SRC); }
+static inline uint8_t ipv4_ttl_of(const uint8_t *hdr) { return hdr[IPV4_OFF_TTL]; }
 
 /*
  * ipv4_decrement_ttl - RFC 1812 5.3.1: lower the TTL of the valid header at @hdr by

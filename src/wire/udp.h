@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bytes.h"
 #include "core/counters.h"
 
 enum {
@@ -42,6 +43,9 @@ enum us_drop_reason udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint
  * may be below 8) or PKT_TOO_SHORT.
  */
 enum us_drop_reason udp_parse_quoted(const uint8_t *buf, size_t len, struct udp_repr *out);
+
+/* The source port of a header udp_parse accepted (a datagram held in a socket queue). */
+static inline uint16_t udp_sport_of(const uint8_t *udp) { return rd16(udp + UDP_OFF_SPORT); }
 
 enum udp_csum_mode {
 	UDP_CSUM_FULL,    /* compute over the payload already at buf + 8 */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define US_NSEC_PER_USEC 1000ULL
 #define US_NSEC_PER_MSEC 1000000ULL
 #define US_NSEC_PER_SEC 1000000000ULL
 

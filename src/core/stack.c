@@ -211,6 +211,25 @@ US_API uint64_t us_stack_next_deadline_ns(struct us_stack *st)
 	return next;
 }
 
+/*
+ * Busy polling (net.core.busy_poll): look for events without sleeping until @spin_end
+ * (clock ns). Waking a sleeping thread costs tens of microseconds here, more than a
+ * whole request/response through the stack; a spinning thread sees the frame at once.
+ * Returns 1 (events are waiting), 0 (none came) or a negative errno.
+ */
+static int busy_poll(struct us_stack *st, uint64_t spin_end)
+{
+	struct epoll_event evs[16];
+
+	while (us_clock_now(&st->clock) < spin_end) {
+		int n = epoll_wait(st->epoll_fd, evs, (int)ARRAY_SIZE(evs), 0);
+
+		if (n != 0)
+			return n > 0 ? 1 : -errno;
+	}
+	return 0;
+}
+
 US_API int us_stack_wait(struct us_stack *st, int max_wait_ms)
 {
 	struct epoll_event evs[16];
@@ -218,6 +237,23 @@ US_API int us_stack_wait(struct us_stack *st, int max_wait_ms)
 	uint64_t now = us_clock_now(&st->clock);
 	int timeout = max_wait_ms;
 
+	if (st->cfg.busy_poll_us && !st->clock.is_virtual && max_wait_ms != 0) {
+		uint64_t spin_end = now + (uint64_t)st->cfg.busy_poll_us * US_NSEC_PER_USEC;
+		int r;
+
+		if (max_wait_ms > 0 && now + (uint64_t)max_wait_ms * US_NSEC_PER_MSEC < spin_end)
+			spin_end = now + (uint64_t)max_wait_ms * US_NSEC_PER_MSEC;
+		if (deadline < spin_end)
+			spin_end = deadline;
+		r = busy_poll(st, spin_end);
+		if (r)
+			return r < 0 ? r : 0;
+		if (max_wait_ms > 0) {
+			uint64_t spun_ms = (us_clock_now(&st->clock) - now) / US_NSEC_PER_MSEC;
+			timeout = spun_ms >= (uint64_t)max_wait_ms ? 0 : max_wait_ms - (int)spun_ms;
+		}
+		now = us_clock_now(&st->clock);
+	}
 	if (deadline != UINT64_MAX) {
 		uint64_t wait_ns = deadline > now ? deadline - now : 0;
 		uint64_t wait_ms = (wait_ns + US_NSEC_PER_MSEC - 1) / US_NSEC_PER_MSEC;

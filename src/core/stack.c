@@ -16,6 +16,7 @@
 #include "ip/fib.h"
 #include "ip/ifaddr.h"
 #include "ip/ip.h"
+#include "ip/pmtu.h"
 #include "neigh/neigh.h"
 #include "socket/sock.h"
 #include "tcp/tcp.h"
@@ -32,6 +33,7 @@ struct module {
 static const struct module modules[] = {
 	{ "neigh", neigh_init, neigh_fini },
 	{ "fib", fib_init, fib_fini },
+	{ "pmtu", pmtu_init, pmtu_fini },
 	{ "reasm", reasm_init, reasm_fini },
 	{ "icmp", icmp_init, icmp_fini },
 	{ "udp", udp_init, udp_fini },

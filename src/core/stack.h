@@ -31,6 +31,7 @@
 struct us_neigh_table;
 struct us_fib;
 struct us_reasm;
+struct us_pmtu;
 struct us_icmp_state;
 struct us_udp_table;
 struct us_sock_table;
@@ -63,6 +64,7 @@ struct us_stack {
 	struct us_neigh_table *neigh;    /* neigh/ */
 	struct us_fib *fib;              /* ip/fib.c */
 	struct us_reasm *reasm;          /* ip/ip_reass.c */
+	struct us_pmtu *pmtu;            /* ip/ip_pmtu.c */
 	struct us_icmp_state *icmp;      /* icmp/ */
 	struct us_udp_table *udp;        /* udp/ */
 	struct us_tcp_table *tcp;        /* tcp/ */

@@ -15,6 +15,7 @@
 #include "ctl/server.h"
 #include "ip/fib.h"
 #include "ip/ifaddr.h"
+#include "ip/pmtu.h"
 #include "neigh/neigh.h"
 #include "ustack/ustack.h"
 
@@ -370,6 +371,10 @@ struct route_show_ctx {
 	struct ctl_client *c;
 	struct us_json *j;
 	bool show_table;
+	uint32_t cache_mtu;        /* route get: the path MTU cache's entry (0: none) */
+	bool cache_lock;
+	uint64_t cache_expires_ms;
+	uint32_t get_dst;
 };
 
 static void route_text(struct ctl_client *c, const struct us_route *r, bool show_table)
@@ -396,7 +401,6 @@ static void route_text(struct ctl_client *c, const struct us_route *r, bool show
 		ctl_printf(c, " metric %u", r->metric);
 	if (r->mtu)
 		ctl_printf(c, " mtu %u", r->mtu);
-	ctl_printf(c, "\n");
 }
 
 static void route_json(struct ctl_client *c, struct us_json *j, const struct us_route *r)
@@ -419,18 +423,51 @@ static void route_json(struct ctl_client *c, struct us_json *j, const struct us_
 	us_json_kv_u64(j, "metric", r->metric);
 	if (r->mtu)
 		us_json_kv_u64(j, "mtu", r->mtu);
-	us_json_obj_end(j);
 }
 
 static int route_show_cb(const struct us_route *r, void *arg)
 {
 	struct route_show_ctx *x = arg;
 
-	if (x->j)
+	uint64_t expires_s = (x->cache_expires_ms + 999) / 1000;
+
+	/* The cache line reads as iproute2's `ip route get` prints a PMTU exception. */
+	if (x->j) {
 		route_json(x->c, x->j, r);
-	else
+		if (x->cache_mtu) {
+			us_json_kv_u64(x->j, "cache_expires", expires_s);
+			us_json_kv_u64(x->j, "cache_mtu", x->cache_mtu);
+			us_json_kv_bool(x->j, "cache_mtu_lock", x->cache_lock);
+		}
+		us_json_obj_end(x->j);
+	} else {
 		route_text(x->c, r, x->show_table);
+		if (x->cache_mtu)
+			ctl_printf(x->c, "\n    cache expires %llusec mtu %s%u",
+				   (unsigned long long)expires_s, x->cache_lock ? "lock " : "",
+				   x->cache_mtu);
+		ctl_printf(x->c, "\n");
+	}
 	return 0;
+}
+
+/* `route show cache`: the path MTU cache, one line per destination. */
+static void route_cache_cb(uint32_t dst, uint32_t mtu, bool locked, uint64_t expires_in_ms,
+			   void *arg)
+{
+	struct route_show_ctx *x = arg;
+	struct us_route r = { .dst = dst, .plen = 32, .type = US_RTN_UNICAST,
+			      .table = US_RT_TABLE_MAIN };
+	struct us_route via;
+
+	if (!fib_lookup(x->c->st, dst, &via)) {
+		r.ifindex = via.ifindex;
+		r.gateway = via.gateway;
+	}
+	x->cache_mtu = mtu;
+	x->cache_lock = locked;
+	x->cache_expires_ms = expires_in_ms;
+	route_show_cb(&r, x);
 }
 
 static int route_show(struct ctl_client *c, int argc, char **argv)
@@ -448,8 +485,13 @@ static int route_show(struct ctl_client *c, int argc, char **argv)
 			table = 0;
 		else
 			return ctl_usage(c, "route [show] [table main|local|all]");
+	} else if (argc == 1 && !strcmp(argv[0], "cache")) {
+		x.j = ctl_list_begin(c, &l);
+		pmtu_dump(c->st, route_cache_cb, &x);
+		ctl_list_end(c, &l);
+		return CTL_EXIT_OK;
 	} else if (argc != 0) {
-		return ctl_usage(c, "route [show] [table main|local|all]");
+		return ctl_usage(c, "route [show] [table main|local|all] | route show cache");
 	}
 	x.show_table = table != US_RT_TABLE_MAIN;
 	x.j = ctl_list_begin(c, &l);
@@ -458,8 +500,21 @@ static int route_show(struct ctl_client *c, int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* Finds the expiry of the cache entry route_get shows. */
+static void route_get_expiry_cb(uint32_t dst, uint32_t mtu, bool locked, uint64_t expires_in_ms,
+				void *arg)
+{
+	struct route_show_ctx *x = arg;
+
+	(void)mtu;
+	(void)locked;
+	if (dst == x->get_dst)
+		x->cache_expires_ms = expires_in_ms;
+}
+
 static int route_get(struct ctl_client *c, int argc, char **argv)
 {
+	struct route_show_ctx x = { .c = c, .show_table = true };
 	struct ctl_list l;
 	struct us_route r;
 	uint32_t dst;
@@ -470,8 +525,13 @@ static int route_get(struct ctl_client *c, int argc, char **argv)
 	err = fib_lookup(c->st, dst, &r);
 	if (err)
 		return ctl_fail(c, "route get", err);
-	route_show_cb(&r, &(struct route_show_ctx){ .c = c, .j = ctl_list_begin(c, &l),
-						    .show_table = true });
+	x.j = ctl_list_begin(c, &l);
+	x.get_dst = dst;
+	if (r.type == US_RTN_UNICAST)
+		x.cache_mtu = pmtu_get(c->st, dst, &x.cache_lock);
+	if (x.cache_mtu)
+		pmtu_dump(c->st, route_get_expiry_cb, &x);
+	route_show_cb(&r, &x);
 	ctl_list_end(c, &l);
 	return CTL_EXIT_OK;
 }

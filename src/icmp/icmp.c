@@ -43,6 +43,7 @@
 #include "ip/fib.h"
 #include "ip/ifaddr.h"
 #include "ip/ip.h"
+#include "ip/pmtu.h"
 #include "socket/sock.h"
 
 /* Highest ICMP type we know (address mask reply); Linux's NR_ICMP_TYPES. */
@@ -512,8 +513,12 @@ static void icmp_input_error(struct us_stack *st, struct us_pkt *p, const struct
 	}
 
 	err = icmp_err_convert(h->type, h->code, &fatal);
-	if (h->type == ICMP_DEST_UNREACH && h->code == ICMP_FRAG_NEEDED)
-		info = icmp_frag_mtu(h);
+	if (h->type == ICMP_DEST_UNREACH && h->code == ICMP_FRAG_NEEDED) {
+		/* RFC 1191: only a datagram sent with DF can have been refused for its size;
+		 * the transport gets the path MTU now in force (0: the message taught
+		 * nothing). */
+		info = q.df ? pmtu_learn(st, q.dst, q.total_len, icmp_frag_mtu(h)) : 0;
+	}
 	else if (h->type == ICMP_PARAMETERPROB)
 		info = icmp_param_pointer(h);
 

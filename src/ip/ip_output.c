@@ -25,6 +25,7 @@
 #include "icmp/icmp.h"
 #include "ip/ifaddr.h"
 #include "ip/ip.h"
+#include "ip/pmtu.h"
 #include "neigh/neigh.h"
 #include "wire/checksum.h"
 
@@ -259,7 +260,8 @@ int ip_output(struct us_stack *st, const struct us_ip_tx *tx, struct us_pkt *p)
 	size_t total = us_pkt_len(p) + IPV4_HDR_LEN;
 	struct ip_out_route ro;
 	struct ipv4_repr ip = { 0 };
-	uint32_t mtu;
+	bool pmtu_locked = false;
+	uint32_t mtu, pmtu;
 	int err;
 
 	p->flags |= US_PKT_F_LOCAL_OUT;
@@ -286,6 +288,11 @@ int ip_output(struct us_stack *st, const struct us_ip_tx *tx, struct us_pkt *p)
 		us_drop(st, p, US_DROP_IP_NO_SRC_ADDR);
 		return -EADDRNOTAVAIL;
 	}
+	/* RFC 1191: what the path taught us beats the route (never above it). A locked
+	 * path takes no DF: its routers must fragment (pmtu.h). */
+	pmtu = ro.type == US_RTN_UNICAST ? pmtu_get(st, tx->dst, &pmtu_locked) : 0;
+	if (pmtu && (!ro.mtu || pmtu < ro.mtu))
+		ro.mtu = pmtu;
 	mtu = path_mtu(ro.dev, ro.mtu);
 
 	ip.hdr_len = IPV4_HDR_LEN;
@@ -297,7 +304,7 @@ int ip_output(struct us_stack *st, const struct us_ip_tx *tx, struct us_pkt *p)
 	/* RFC 1191: DF on, so the path tells us its MTU; a datagram already larger than
 	 * our own MTU is fragmented here instead (Linux IP_PMTUDISC_WANT). */
 	if (tx->df < 0)
-		ip.df = !st->cfg.ip_no_pmtu_disc && total <= mtu;
+		ip.df = !st->cfg.ip_no_pmtu_disc && !pmtu_locked && total <= mtu;
 	else
 		ip.df = tx->df != 0;
 	ip.id = ip_select_id(st, tx->dst, tx->proto);

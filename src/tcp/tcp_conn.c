@@ -18,6 +18,7 @@
 
 #include "ip/fib.h"
 #include "ip/ifaddr.h"
+#include "ip/pmtu.h"
 #include "tcp/tcp_sock.h"
 
 /* Domain separators, so the hashes below never coincide with one another or with
@@ -284,6 +285,13 @@ int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mt
 	if (*laddr == 0)
 		*laddr = src;
 	*mtu = rt.mtu && rt.mtu < dev->mtu ? rt.mtu : dev->mtu;
+	/* RFC 1191: what the path taught us about @raddr (ip/pmtu.h), as Linux's dst_mtu. */
+	if (rt.type == US_RTN_UNICAST) {
+		uint32_t path = pmtu_get(st, raddr, NULL);
+
+		if (path && path < *mtu)
+			*mtu = path;
+	}
 	if (*mtu > 65535)
 		*mtu = 65535;
 	*tx_csum = dev->link == US_LINK_LOOPBACK || (dev->caps & US_DEV_CAP_TX_CSUM);

@@ -247,7 +247,8 @@ void udp_err(struct us_stack *st, const struct ipv4_repr *quoted, const uint8_t 
 	struct us_sock *sk;
 	bool fatal = false;
 
-	(void)info; /* the MTU of frag-needed belongs to the route: no PMTU cache yet */
+	(void)info; /* frag-needed's MTU went to the path MTU cache (ip/pmtu.h); the socket
+		     * only hears EMSGSIZE, as on Linux */
 	if (udp_parse_quoted(l4, l4_len, &u) != US_DROP_NONE)
 		return;
 	/* The quoted datagram went from us (quoted->src:sport) to quoted->dst:dport. */

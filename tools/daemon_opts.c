@@ -30,7 +30,7 @@ static bool valid_stack_name(const char *s)
 
 /* Options that take a value. */
 static const char *const valued[] = {
-	"--name", "--tap", "--addr", "--mtu", "--mac", "--gateway", "--capture", "--set",
+	"--name", "--tap", "--tun", "--addr", "--mtu", "--mac", "--gateway", "--capture", "--set",
 	"--seed", "--pcap-in", "--pcap-out", "--log-level",
 };
 
@@ -108,23 +108,24 @@ int dmn_parse_opts(int argc, char *const argv[], struct dmn_opts *o, char *err, 
 				FAIL("invalid name \"%s\" (1-31 of A-Z a-z 0-9 . _ -, not starting with .)",
 				     val);
 			o->name = val;
-		} else if (!strcmp(opt, "--tap")) {
+		} else if (!strcmp(opt, "--tap") || !strcmp(opt, "--tun")) {
 			if (o->pcap_mode)
-				FAIL("--tap cannot be combined with --pcap-in/--pcap-out");
+				FAIL("%s cannot be combined with --pcap-in/--pcap-out", opt);
 			if (!ctl_valid_ifname(val))
 				FAIL("invalid interface name \"%s\"", val);
 			for (int d = 0; d < o->ndevs; d++)
 				if (!strcmp(o->devs[d].ifname, val))
-					FAIL("--tap %s given twice", val);
+					FAIL("interface %s given twice", val);
 			if (o->ndevs == DMN_MAX_DEVS)
 				FAIL("too many devices (at most %d)", DMN_MAX_DEVS);
 			cur = &o->devs[o->ndevs++];
 			cur->ifname = val;
+			cur->tun = !strcmp(opt, "--tun");
 			have_tap = true;
 		} else if (!strcmp(opt, "--pcap-in") || !strcmp(opt, "--pcap-out")) {
 			bool in = !strcmp(opt, "--pcap-in");
 			if (have_tap)
-				FAIL("%s cannot be combined with --tap", opt);
+				FAIL("%s cannot be combined with --tap/--tun", opt);
 			if (!*val)
 				FAIL("%s needs a file name", opt);
 			if (in ? o->pcap_in != NULL : o->pcap_out != NULL)
@@ -136,7 +137,7 @@ int dmn_parse_opts(int argc, char *const argv[], struct dmn_opts *o, char *err, 
 				o->pcap_out = val;
 		} else if (!strcmp(opt, "--addr")) {
 			if (!cur)
-				FAIL("--addr %s: give --tap IFNAME (or --pcap-in/--pcap-out) first", val);
+				FAIL("--addr %s: give --tap/--tun IFNAME (or --pcap-in/--pcap-out) first", val);
 			if (cur->naddrs == DMN_MAX_ADDRS)
 				FAIL("too many addresses on %s (at most %d)", cur->ifname, DMN_MAX_ADDRS);
 			if (ctl_parse_prefix(val, &cur->addrs[cur->naddrs].addr,
@@ -145,13 +146,15 @@ int dmn_parse_opts(int argc, char *const argv[], struct dmn_opts *o, char *err, 
 			cur->naddrs++;
 		} else if (!strcmp(opt, "--mtu")) {
 			if (!cur)
-				FAIL("--mtu %s: give --tap IFNAME first", val);
+				FAIL("--mtu %s: give --tap/--tun IFNAME first", val);
 			if (ctl_parse_u64(val, MTU_MIN, MTU_MAX, &n) < 0)
 				FAIL("invalid MTU \"%s\" (%d-%d)", val, MTU_MIN, MTU_MAX);
 			cur->mtu = (unsigned)n;
 		} else if (!strcmp(opt, "--mac")) {
 			if (!cur)
 				FAIL("--mac %s: give --tap IFNAME first", val);
+			if (cur->tun)
+				FAIL("--mac %s: a TUN interface has no link-layer address", val);
 			if (ctl_parse_mac(val, cur->mac) < 0)
 				FAIL("invalid MAC address \"%s\" (expected aa:bb:cc:dd:ee:ff)", val);
 			if (cur->mac[0] & 1)
@@ -188,6 +191,6 @@ int dmn_parse_opts(int argc, char *const argv[], struct dmn_opts *o, char *err, 
 		}
 	}
 	if (o->ndevs == 0)
-		FAIL("no device: give --tap IFNAME (or --pcap-in FILE / --pcap-out FILE)");
+		FAIL("no device: give --tap IFNAME or --tun IFNAME (or --pcap-in FILE / --pcap-out FILE)");
 	return 0;
 }

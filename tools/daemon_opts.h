@@ -16,7 +16,8 @@
 #define DMN_PCAP_DEV "pcap0"
 
 struct dmn_dev {
-	const char *ifname;          /* TAP name, or DMN_PCAP_DEV */
+	const char *ifname;          /* TAP or TUN name, or DMN_PCAP_DEV */
+	bool tun;                    /* --tun: a TUN interface (bare IP, no MAC) */
 	struct {
 		uint32_t addr;       /* host order */
 		unsigned plen;

@@ -68,6 +68,10 @@ struct us_tap_opts {
 };
 US_API_EXPORT int us_dev_tap_open(struct us_stack *st, const char *ifname,
 				  const struct us_tap_opts *opts);
+/* A TUN interface (IFF_TUN: bare IPv4 datagrams, no ARP), created or attached like a
+ * TAP; @opts as for TAP except mac, which must be NULL (a TUN has no link address). */
+US_API_EXPORT int us_dev_tun_open(struct us_stack *st, const char *ifname,
+				  const struct us_tap_opts *opts);
 /* Frames come from @in_path (its timestamps drive a virtual clock); frames sent go to
  * @out_path. Either may be NULL. */
 US_API_EXPORT int us_dev_pcap_open(struct us_stack *st, const char *name, const char *in_path,

@@ -86,6 +86,19 @@ US_API int us_dev_tap_open(struct us_stack *st, const char *ifname, const struct
 	return dev_tap_create(st, ifname, opts);
 }
 
+US_API int us_dev_tun_open(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts)
+{
+	if (!st || !dev_name_ok(ifname))
+		return -EINVAL;
+	if (opts && opts->mtu && (opts->mtu < DEV_MTU_MIN || opts->mtu > DEV_MTU_MAX))
+		return -EINVAL;
+	if (opts && opts->mac)
+		return -EINVAL; /* no link-layer address on a TUN */
+	if (us_netdev_by_name(st, ifname))
+		return -EEXIST;
+	return dev_tun_create(st, ifname, opts);
+}
+
 US_API int us_dev_pcap_open(struct us_stack *st, const char *name, const char *in_path,
 			    const char *out_path, const uint8_t *mac)
 {

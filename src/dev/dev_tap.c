@@ -1,8 +1,14 @@
 /*
- * dev_tap.c - TAP device: Ethernet frames to and from the kernel through
+ * dev_tap.c - TAP and TUN devices: frames to and from the kernel through
  * /dev/net/tun. The kernel sees an interface (say "ut0"); the stack sits
- * behind it like a virtual machine's NIC, with its own MAC address, so the
- * kernel side is a separate host on the same Ethernet segment.
+ * behind it.
+ *   - TAP (IFF_TAP): Ethernet frames. The stack is like a virtual machine's NIC,
+ *     with its own MAC address, so the kernel side is a separate host on the same
+ *     Ethernet segment (ARP between them).
+ *   - TUN (IFF_TUN): bare IPv4 datagrams (US_LINK_IP, no link header, no ARP), a
+ *     point-to-point link: the kernel routes a prefix into the interface and the
+ *     stack answers. Datagrams of other families (IPv6) are dropped by ip_input.
+ * Both share everything below; only the framing differs.
  *
  * With IFF_VNET_HDR (the default) every frame is preceded by a struct
  * virtio_net_hdr_v1 (virtio 1.x spec, 5.1.6 "Device Operation") carrying
@@ -55,11 +61,12 @@
 
 struct tap_priv {
 	bool vnet;      /* frames carry a virtio-net header */
+	bool tun;       /* IFF_TUN: bare IP datagrams */
 	uint8_t *spill; /* receive overflow for frames larger than a pool buffer */
 	size_t spill_cap;
 };
 
-static const struct us_netdev_ops tap_ops;
+static const struct us_netdev_ops tap_ops, tun_ops;
 
 int dev_vnet_to_pkt(const uint8_t hdr[VNET_HDR_LEN], struct us_pkt *p)
 {
@@ -164,10 +171,13 @@ int dev_pkt_to_vnet(const struct us_pkt *p, uint8_t hdr[VNET_HDR_LEN])
 }
 
 /* Largest frame the kernel may hand us: the MTU plus an Ethernet header and a
- * VLAN tag (a VLAN device stacked on the TAP on the kernel side). */
+ * VLAN tag (a VLAN device stacked on the TAP on the kernel side); a TUN datagram
+ * is the MTU. */
 static size_t tap_frame_max(const struct us_netdev *dev)
 {
-	return (size_t)dev->mtu + ETH_HLEN + VLAN_HLEN;
+	const struct tap_priv *tp = dev->priv;
+
+	return tp->tun ? dev->mtu : (size_t)dev->mtu + ETH_HLEN + VLAN_HLEN;
 }
 
 /*
@@ -362,6 +372,14 @@ static const struct us_netdev_ops tap_ops = {
 	.close = tap_close,
 };
 
+static const struct us_netdev_ops tun_ops = {
+	.kind = "tun",
+	.rx_batch = tap_rx_batch,
+	.tx_batch = tap_tx_batch,
+	.next_rx_ns = NULL,
+	.close = tap_close,
+};
+
 /* Interface ioctls go through any socket of the namespace (netdevice(7)). */
 static int tap_ifreq(unsigned long req, struct ifreq *ifr)
 {
@@ -410,7 +428,7 @@ int dev_tap_set_mtu(struct us_netdev *dev, unsigned mtu)
 {
 	struct ifreq ifr;
 
-	if (dev->ops != &tap_ops)
+	if (dev->ops != &tap_ops && dev->ops != &tun_ops)
 		return -EOPNOTSUPP;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev->name);
@@ -438,7 +456,8 @@ static int tap_vnet_setup(int fd)
 	return US_DEV_CAP_RX_CSUM | US_DEV_CAP_TX_CSUM;
 }
 
-int dev_tap_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts)
+static int tuntap_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts,
+			 bool tun)
 {
 	struct us_tap_opts defaults = { .vnet_hdr = true };
 	struct us_netdev *dev = NULL;
@@ -455,7 +474,7 @@ int dev_tap_create(struct us_stack *st, const char *ifname, const struct us_tap_
 	 * existing (persistent) one of that name. */
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (opts->vnet_hdr ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = (tun ? IFF_TUN : IFF_TAP) | IFF_NO_PI | (opts->vnet_hdr ? IFF_VNET_HDR : 0);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = -errno;
 		goto err_fd;
@@ -475,17 +494,20 @@ int dev_tap_create(struct us_stack *st, const char *ifname, const struct us_tap_
 
 	err = -ENOMEM;
 	tp = calloc(1, sizeof(*tp));
-	dev = us_netdev_alloc(ifr.ifr_name, &tap_ops);
+	dev = us_netdev_alloc(ifr.ifr_name, tun ? &tun_ops : &tap_ops);
 	if (!tp || !dev)
 		goto err_mem;
 	tp->vnet = opts->vnet_hdr;
+	tp->tun = tun;
 	dev->priv = tp;
 	dev->fd = fd;
-	dev->link = US_LINK_ETHER;
+	dev->link = tun ? US_LINK_IP : US_LINK_ETHER;
 	dev->mtu = (uint32_t)mtu;
 	dev->caps = (uint32_t)caps;
-	dev->flags = US_DEV_UP;
-	if (opts->mac) {
+	dev->flags = US_DEV_UP | (tun ? US_DEV_NOARP : 0);
+	if (tun) {
+		memset(dev->hwaddr, 0, sizeof(dev->hwaddr)); /* no link-layer address */
+	} else if (opts->mac) {
 		memcpy(dev->hwaddr, opts->mac, US_ETH_ALEN);
 	} else {
 		/* Our own address, not the kernel interface's: we are the host behind
@@ -509,4 +531,14 @@ err_mem:
 err_fd:
 	close(fd);
 	return err;
+}
+
+int dev_tap_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts)
+{
+	return tuntap_create(st, ifname, opts, false);
+}
+
+int dev_tun_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts)
+{
+	return tuntap_create(st, ifname, opts, true);
 }

@@ -25,6 +25,8 @@ int us_loopback_create(struct us_stack *st);
  * checked by dev_api.c.
  */
 int dev_tap_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts);
+/* The same for a TUN interface (bare IPv4 datagrams); opts->mac is not used. */
+int dev_tun_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts);
 int dev_pcap_create(struct us_stack *st, const char *name, const char *in_path,
 		    const char *out_path, const uint8_t *mac);
 /* Returns a's ifindex and stores b's in *ifindex_b. */
@@ -40,8 +42,8 @@ int dev_pair_create(struct us_stack *a, const char *name_a, struct us_stack *b,
 int dev_pair_inject(struct us_netdev *dev, const void *frame, size_t len);
 int dev_loop_inject(struct us_netdev *dev, const void *frame, size_t len);
 
-/* Changes the MTU of the kernel side of a TAP device (SIOCSIFMTU). 0, -errno, or
- * -EOPNOTSUPP when @dev is not a TAP device. */
+/* Changes the MTU of the kernel side of a TAP or TUN device (SIOCSIFMTU). 0, -errno, or
+ * -EOPNOTSUPP when @dev is neither. */
 int dev_tap_set_mtu(struct us_netdev *dev, unsigned mtu);
 
 /*

@@ -54,6 +54,17 @@ static void test_basic(void **state)
 	assert_int_equal(o.devs[0].naddrs, 0);
 }
 
+static void test_tun(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("--tun tn0 --addr 198.18.0.2/24 --mtu 1400 --tap tp1"), 0);
+	assert_int_equal(o.ndevs, 2);
+	assert_true(o.devs[0].tun);
+	assert_string_equal(o.devs[0].ifname, "tn0");
+	assert_int_equal(o.devs[0].mtu, 1400);
+	assert_false(o.devs[1].tun);
+}
+
 static void test_full(void **state)
 {
 	(void)state;
@@ -71,6 +82,7 @@ static void test_full(void **state)
 	assert_true(o.devs[0].has_mac);
 	assert_int_equal(o.devs[0].mac[5], 1);
 	assert_string_equal(o.devs[1].ifname, "tp1");
+	assert_false(o.devs[0].tun || o.devs[1].tun);
 	assert_int_equal(o.devs[1].naddrs, 1);
 	assert_int_equal(o.devs[1].mtu, 0);
 	assert_false(o.devs[1].has_mac);
@@ -137,6 +149,9 @@ static void test_errors(void **state)
 		{ "--tap tp0 -x", "unexpected argument" },
 		{ "--tap tp0 extra", "unexpected argument" },
 		{ "--tap tp0 --tap tp0", "twice" },
+		{ "--tap tp0 --tun tp0", "twice" },
+		{ "--tun tn0 --mac 02:00:00:00:00:01", "no link-layer address" },
+		{ "--tun tn0 --pcap-in x", "cannot be combined" },
 		{ "--tap a/b", "invalid interface" },
 		{ "--tap abcdefghijklmnop", "invalid interface" },
 		{ "--name .hidden --tap tp0", "invalid name" },
@@ -189,7 +204,7 @@ static void test_help(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic),  cmocka_unit_test(test_full),
+		cmocka_unit_test(test_basic),  cmocka_unit_test(test_full), cmocka_unit_test(test_tun),
 		cmocka_unit_test(test_pcap),   cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits), cmocka_unit_test(test_help),
 	};

@@ -117,10 +117,12 @@ static int open_devices(struct daemon *d)
 		} else {
 			struct us_tap_opts to = { .vnet_hdr = d->o.vnet_hdr, .mtu = (int)dv->mtu,
 						  .mac = dv->has_mac ? dv->mac : NULL };
-			idx = dv->tun ? us_dev_tun_open(d->st, dv->ifname, &to)
-				      : us_dev_tap_open(d->st, dv->ifname, &to);
+			idx = dv->tun	 ? us_dev_tun_open(d->st, dv->ifname, &to)
+			      : dv->packet ? us_dev_packet_open(d->st, dv->ifname, &to)
+					   : us_dev_tap_open(d->st, dv->ifname, &to);
 			if (idx < 0)
-				return derr("cannot open %s %s: %s%s", dv->tun ? "TUN" : "TAP",
+				return derr("cannot open %s %s: %s%s",
+					    dv->tun ? "TUN" : dv->packet ? "AF_PACKET on" : "TAP",
 					    dv->ifname, strerror(-idx),
 					    idx == -EPERM || idx == -EACCES ? " (needs CAP_NET_ADMIN)"
 									    : "");

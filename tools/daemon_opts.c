@@ -30,7 +30,7 @@ static bool valid_stack_name(const char *s)
 
 /* Options that take a value. */
 static const char *const valued[] = {
-	"--name", "--tap", "--tun", "--addr", "--mtu", "--mac", "--gateway", "--capture", "--set",
+	"--name", "--tap", "--tun", "--packet", "--addr", "--mtu", "--mac", "--gateway", "--capture", "--set",
 	"--seed", "--pcap-in", "--pcap-out", "--log-level",
 };
 
@@ -108,7 +108,7 @@ int dmn_parse_opts(int argc, char *const argv[], struct dmn_opts *o, char *err, 
 				FAIL("invalid name \"%s\" (1-31 of A-Z a-z 0-9 . _ -, not starting with .)",
 				     val);
 			o->name = val;
-		} else if (!strcmp(opt, "--tap") || !strcmp(opt, "--tun")) {
+		} else if (!strcmp(opt, "--tap") || !strcmp(opt, "--tun") || !strcmp(opt, "--packet")) {
 			if (o->pcap_mode)
 				FAIL("%s cannot be combined with --pcap-in/--pcap-out", opt);
 			if (!ctl_valid_ifname(val))
@@ -121,6 +121,7 @@ int dmn_parse_opts(int argc, char *const argv[], struct dmn_opts *o, char *err, 
 			cur = &o->devs[o->ndevs++];
 			cur->ifname = val;
 			cur->tun = !strcmp(opt, "--tun");
+			cur->packet = !strcmp(opt, "--packet");
 			have_tap = true;
 		} else if (!strcmp(opt, "--pcap-in") || !strcmp(opt, "--pcap-out")) {
 			bool in = !strcmp(opt, "--pcap-in");
@@ -149,6 +150,8 @@ int dmn_parse_opts(int argc, char *const argv[], struct dmn_opts *o, char *err, 
 				FAIL("--mtu %s: give --tap/--tun IFNAME first", val);
 			if (ctl_parse_u64(val, MTU_MIN, MTU_MAX, &n) < 0)
 				FAIL("invalid MTU \"%s\" (%d-%d)", val, MTU_MIN, MTU_MAX);
+			if (cur->packet)
+				FAIL("--mtu %s: an AF_PACKET interface keeps the kernel's MTU", val);
 			cur->mtu = (unsigned)n;
 		} else if (!strcmp(opt, "--mac")) {
 			if (!cur)

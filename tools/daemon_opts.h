@@ -18,6 +18,7 @@
 struct dmn_dev {
 	const char *ifname;          /* TAP or TUN name, or DMN_PCAP_DEV */
 	bool tun;                    /* --tun: a TUN interface (bare IP, no MAC) */
+	bool packet;                 /* --packet: an existing interface through AF_PACKET */
 	struct {
 		uint32_t addr;       /* host order */
 		unsigned plen;

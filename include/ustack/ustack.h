@@ -72,6 +72,12 @@ US_API_EXPORT int us_dev_tap_open(struct us_stack *st, const char *ifname,
  * TAP; @opts as for TAP except mac, which must be NULL (a TUN has no link address). */
 US_API_EXPORT int us_dev_tun_open(struct us_stack *st, const char *ifname,
 				  const struct us_tap_opts *opts);
+/* The existing Ethernet interface @ifname (a veth end, a NIC) driven through an AF_PACKET
+ * socket with a TPACKET_V3 receive ring. The kernel should have no IPv4 address on it.
+ * opts->vnet_hdr is ignored (always used); opts->mtu must be 0 or the interface's MTU;
+ * opts->mac: our address (NULL: the interface's own; another one makes it promiscuous). */
+US_API_EXPORT int us_dev_packet_open(struct us_stack *st, const char *ifname,
+				     const struct us_tap_opts *opts);
 /* Frames come from @in_path (its timestamps drive a virtual clock); frames sent go to
  * @out_path. Either may be NULL. */
 US_API_EXPORT int us_dev_pcap_open(struct us_stack *st, const char *name, const char *in_path,

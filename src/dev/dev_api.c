@@ -86,6 +86,18 @@ US_API int us_dev_tap_open(struct us_stack *st, const char *ifname, const struct
 	return dev_tap_create(st, ifname, opts);
 }
 
+US_API int us_dev_packet_open(struct us_stack *st, const char *ifname,
+			      const struct us_tap_opts *opts)
+{
+	if (!st || !dev_name_ok(ifname))
+		return -EINVAL;
+	if (opts && !dev_mac_ok(opts->mac))
+		return -EINVAL;
+	if (us_netdev_by_name(st, ifname))
+		return -EEXIST;
+	return dev_packet_create(st, ifname, opts);
+}
+
 US_API int us_dev_tun_open(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts)
 {
 	if (!st || !dev_name_ok(ifname))

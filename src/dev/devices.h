@@ -27,6 +27,9 @@ int us_loopback_create(struct us_stack *st);
 int dev_tap_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts);
 /* The same for a TUN interface (bare IPv4 datagrams); opts->mac is not used. */
 int dev_tun_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts);
+/* An AF_PACKET socket on the existing Ethernet interface @ifname; opts->mac: our address
+ * (NULL: the interface's); opts->mtu must be 0 or the interface's. */
+int dev_packet_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts);
 int dev_pcap_create(struct us_stack *st, const char *name, const char *in_path,
 		    const char *out_path, const uint8_t *mac);
 /* Returns a's ifindex and stores b's in *ifindex_b. */

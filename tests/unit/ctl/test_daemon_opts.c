@@ -63,6 +63,9 @@ static void test_tun(void **state)
 	assert_string_equal(o.devs[0].ifname, "tn0");
 	assert_int_equal(o.devs[0].mtu, 1400);
 	assert_false(o.devs[1].tun);
+	assert_int_equal(parse("--packet pa --addr 198.18.0.2/24 --mac 02:00:00:00:00:09"), 0);
+	assert_true(o.devs[0].packet && !o.devs[0].tun);
+	assert_true(o.devs[0].has_mac);
 }
 
 static void test_full(void **state)
@@ -152,6 +155,7 @@ static void test_errors(void **state)
 		{ "--tap tp0 --tun tp0", "twice" },
 		{ "--tun tn0 --mac 02:00:00:00:00:01", "no link-layer address" },
 		{ "--tun tn0 --pcap-in x", "cannot be combined" },
+		{ "--packet pa --mtu 1400", "kernel's MTU" },
 		{ "--tap a/b", "invalid interface" },
 		{ "--tap abcdefghijklmnop", "invalid interface" },
 		{ "--name .hidden --tap tp0", "invalid name" },

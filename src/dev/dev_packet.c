@@ -108,8 +108,6 @@ static struct us_pkt *packet_take(struct us_netdev *dev, const struct tpacket3_h
 		us_drop(st, p, US_DROP_DEV_RX_ERROR);
 		return NULL;
 	}
-	if (p->gso_size)
-		dev->stats.rx_gso_frames++;
 	return p;
 }
 

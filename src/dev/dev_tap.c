@@ -15,9 +15,12 @@
  * checksum and segmentation offload state; we negotiate TUN_F_CSUM so the
  * kernel may hand us frames whose L4 checksum is not filled in yet
  * (VIRTIO_NET_HDR_F_NEEDS_CSUM, our US_CSUM_PARTIAL) or already verified
- * (F_DATA_VALID, US_CSUM_VERIFIED), and we may send it PARTIAL frames. TSO and
- * GRO (TUN_F_TSO4) are not negotiated yet, but the header translation handles
- * the GSO fields in both directions.
+ * (F_DATA_VALID, US_CSUM_VERIFIED), and we may send it PARTIAL frames. We also
+ * negotiate TUN_F_TSO4: the kernel may then hand us its TCP super-frames (up to
+ * 64 KB of IP, as GRO would build them) instead of cutting them up, one read for
+ * what would be 45 frames; we take them whole as large segments. In the other
+ * direction the kernel always accepts super-frames from us (US_DEV_CAP_TSO), so
+ * a forwarded super-frame goes out whole and the kernel segments it.
  *
  * Receive: one read() per frame (the kernel delivers exactly one frame per
  * read), until EAGAIN or the batch is full. Frames are read into pool buffers;
@@ -170,10 +173,19 @@ int dev_pkt_to_vnet(const struct us_pkt *p, uint8_t hdr[VNET_HDR_LEN])
 	return 0;
 }
 
-/* Largest frame the kernel may hand us: the MTU plus an Ethernet header and a
- * VLAN tag (a VLAN device stacked on the TAP on the kernel side); a TUN datagram
- * is the MTU. */
+/* Largest frame the kernel may hand us: the MTU (or, with TSO negotiated, a 64 KB
+ * super-frame's IP datagram) plus an Ethernet header and a VLAN tag (a VLAN device
+ * stacked on the TAP on the kernel side); a TUN frame is the datagram alone. */
 static size_t tap_frame_max(const struct us_netdev *dev)
+{
+	const struct tap_priv *tp = dev->priv;
+	size_t ip_max = (dev->caps & US_DEV_CAP_GRO) && dev->mtu < 65535 ? 65535 : dev->mtu;
+
+	return tp->tun ? ip_max : ip_max + ETH_HLEN + VLAN_HLEN;
+}
+
+/* The largest frame that is not a super-frame, either way: the MTU and link headers. */
+static size_t tap_plain_frame_max(const struct us_netdev *dev)
 {
 	const struct tap_priv *tp = dev->priv;
 
@@ -285,6 +297,14 @@ static int tap_rx_batch(struct us_netdev *dev, struct us_pkt **out, int max)
 				continue;
 			}
 		}
+		/* Only a super-frame may exceed the MTU: anything else longer means the
+		 * kernel side's MTU is larger than ours (what truncation meant before
+		 * TSO was negotiated). */
+		if (!p->gso_size && us_pkt_len(p) > tap_plain_frame_max(dev)) {
+			dev->stats.rx_errors++;
+			us_drop(st, p, US_DROP_DEV_RX_ERROR);
+			continue;
+		}
 		out[n++] = p;
 	}
 	us_capture_rx_batch(dev, n);
@@ -313,7 +333,7 @@ static int tap_tx_batch(struct us_netdev *dev, struct us_pkt **pkts, int n)
 			us_drop(st, p, US_DROP_TXQ_FULL);
 			continue;
 		}
-		if (!p->gso_size && us_pkt_len(p) > tap_frame_max(dev)) {
+		if (!p->gso_size && us_pkt_len(p) > tap_plain_frame_max(dev)) {
 			dev->stats.tx_dropped++;
 			us_drop(st, p, US_DROP_MTU_EXCEEDED);
 			continue;
@@ -448,12 +468,15 @@ static int tap_vnet_setup(int fd)
 	 * without the ioctl is fine there. */
 	if (ioctl(fd, TUNSETVNETLE, &le) < 0 && !(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__))
 		return -errno;
-	/* TUN_F_CSUM: the kernel may send us frames with NEEDS_CSUM. Not TSO4 yet:
-	 * that would let it send 64 KB super-frames (issue 3). */
-	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) < 0)
-		return -errno;
-	/* A tun with a vnet header always accepts NEEDS_CSUM frames from us. */
-	return US_DEV_CAP_RX_CSUM | US_DEV_CAP_TX_CSUM;
+	/* TUN_F_CSUM: the kernel may send us frames with NEEDS_CSUM; TUN_F_TSO4 (which
+	 * needs CSUM): TCP super-frames too. TSO_ECN lets it keep CWR frames whole. */
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)) < 0) {
+		if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) < 0)
+			return -errno;
+		return US_DEV_CAP_RX_CSUM | US_DEV_CAP_TX_CSUM | US_DEV_CAP_TSO;
+	}
+	/* A tun with a vnet header always accepts NEEDS_CSUM and GSO frames from us. */
+	return US_DEV_CAP_RX_CSUM | US_DEV_CAP_TX_CSUM | US_DEV_CAP_TSO | US_DEV_CAP_GRO;
 }
 
 static int tuntap_create(struct us_stack *st, const char *ifname, const struct us_tap_opts *opts,

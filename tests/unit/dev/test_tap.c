@@ -314,7 +314,10 @@ static int tap_child(void)
 	CHILD_CHECK(idx > 0, 12);
 	dev = us_netdev_by_index(st, idx);
 	CHILD_CHECK(dev->mtu == 1400 && dev->fd >= 0, 13);
-	CHILD_CHECK(dev->caps == (US_DEV_CAP_RX_CSUM | US_DEV_CAP_TX_CSUM), 14);
+	/* Checksum offload both ways, TSO towards the kernel, its super-frames towards us. */
+	CHILD_CHECK(dev->caps == (US_DEV_CAP_RX_CSUM | US_DEV_CAP_TX_CSUM | US_DEV_CAP_TSO |
+				  US_DEV_CAP_GRO),
+		    14);
 	CHILD_CHECK(!memcmp(dev->hwaddr, our_mac, 6), 15);
 
 	/* Kernel side: up (done by the open), MTU 1400, MAC, 198.18.0.1/24, and a

@@ -270,6 +270,25 @@ struct tcp_sock {
 	uint32_t tlp_high_seq;          /* RFC 8985 7.4: TLPRxtOut's sequence */
 	bool tlp_is_retrans;
 
+	/* Undoing a congestion response that proves unnecessary (tcp_recovery.c "undo";
+	 * Linux's undo_marker, undo_retrans, prior_cwnd, prior_ssthresh). */
+	struct {
+		bool on;                /* an episode that may still be undone */
+		uint32_t marker;        /* SND.UNA when the episode began */
+		int32_t retrans;        /* retransmitted segments not yet D-SACKed */
+		uint32_t prior_cwnd;    /* cwnd and ssthresh before the response */
+		uint32_t prior_ssthresh;
+		uint32_t tsval;         /* TSval of the episode's first retransmission (RFC 3522) */
+		bool tsval_set;
+		bool any_rexmit;        /* a retransmission went out in this episode */
+	} undo;
+	/* F-RTO (RFC 5682 3.1, SACK-enhanced; Linux's tcp_frto=2). */
+	struct {
+		bool on;                /* the RTO is under test: new data went or goes first */
+		uint32_t recover;       /* SND.NXT when the RTO fired ("recover") */
+		uint8_t step;           /* 1: waiting for the first ACK; 2: for the second */
+	} frto;
+
 	/* RTT and RTO (RFC 6298), microseconds. */
 	uint32_t srtt_us, rttvar_us, min_rtt_us;
 	uint64_t min_rtt_stamp_ms;
@@ -381,6 +400,8 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state s);
 /* The connection reached CLOSED (RFC 9293): unhash, stop timers, free if orphaned.
  * @tp must not be used after this returns when it was orphaned. Returns true when freed. */
 bool tcp_done(struct tcp_sock *tp);
+/* Back to a fresh CLOSED socket that may connect again (Linux's tcp_disconnect). */
+void tcp_disconnect(struct tcp_sock *tp);
 /* Abort with error @err (positive errno, 0 = none): RST if @send_rst, then tcp_done. */
 bool tcp_abort(struct tcp_sock *tp, int err, bool send_rst);
 void tcp_ehash_add(struct tcp_sock *tp);

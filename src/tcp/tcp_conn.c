@@ -439,7 +439,7 @@ void tcp_disconnect(struct tcp_sock *tp)
 	tp->min_rtt_stamp_ms = 0;
 	tp->retries = tp->probes = 0;
 	tp->first_rexmit_ms = tp->syn_xmit_us = 0;
-	tp->rto_tsval = 0;
+	memset(&tp->frto, 0, sizeof(tp->frto));
 	tp->last_recv_ms = tp->last_send_ms = tp->last_oow_ack_ms = 0;
 	tp->total_retrans = 0;
 	tp->rcv_rtt_us = tp->rcvq_space = tp->rcvq_copied = 0;

@@ -333,6 +333,11 @@ static void xmit_record(struct tcp_sock *tp, struct tcp_txrec *r)
 		seq += len;
 	} while (seq != data_end);
 	tp->total_retrans++;
+	/* A retransmission is a send too (Linux's lsndtime is set for every data
+	 * segment): without this, the first new data after an RTO episode that lasted
+	 * longer than the RTO looked like a restart after idle (RFC 5681 4.1) and cwnd
+	 * fell back to the initial window, undo or not. */
+	tp->last_send_ms = tp->st->now_ms;
 	tcp_txr_retransmitted(tp, r);
 }
 
@@ -347,6 +352,7 @@ static void retransmit_record(struct tcp_sock *tp, struct tcp_txrec *r)
 	if (in_cwnd_reduction(tp))
 		tp->prr_out += r->end - r->seq;
 	xmit_record(tp, r);
+	tcp_undo_retransmitted(tp);
 }
 
 static void send_retransmissions(struct tcp_sock *tp)
@@ -372,6 +378,9 @@ static void cwnd_restart_after_idle(struct tcp_sock *tp)
 
 	if (tp->snd.una != tp->snd.nxt || !tp->last_send_ms)
 		return;
+	/* The module sees the time of this event (its now_us is from the last hook call,
+	 * the last ACK: CUBIC measures the idle time from it, RFC 9438 5.8). */
+	tcp_cc_prepare(tp);
 	if (tp->cc.ops && tp->cc.ops->cwnd_event)
 		tp->cc.ops->cwnd_event(&tp->cc, TCP_CC_EVENT_TX_START);
 	if (!st->cfg.tcp_slow_start_after_idle || st->now_ms - tp->last_send_ms <= tcp_rto_ms(tp))
@@ -580,7 +589,16 @@ void tcp_output(struct tcp_sock *tp)
 		break;
 	}
 
-	send_retransmissions(tp);
+	/* RFC 5682 3.1 step 2.b: the first ACK after an RTO acknowledged new data, so
+	 * F-RTO sends new (never sent) data now instead of retransmitting more; the
+	 * next ACK tells a spurious timeout from a real one (tcp_ack.c). Once only, as
+	 * Linux's REXMIT_NEW: if the window holds nothing new, retransmit as usual. */
+	if (tp->frto.new_data && unsent_bytes(tp) && seq_lt(tp->snd.nxt, tp->snd.una + tp->snd.wnd)) {
+		tp->frto.new_data = false;
+	} else {
+		tp->frto.new_data = false;
+		send_retransmissions(tp);
+	}
 	send_new_data(tp, &blocked_wnd, &sent);
 	tp->uncork = false;
 	if (!unsent_bytes(tp) && tp->deadline[TCPT_CORK])

@@ -284,10 +284,12 @@ struct tcp_sock {
 	} undo;
 	/* F-RTO (RFC 5682 3.1, SACK-enhanced; Linux's tcp_frto=2). */
 	struct {
-		bool on;                /* the RTO is under test: new data went or goes first */
-		uint32_t recover;       /* SND.NXT when the RTO fired ("recover") */
-		uint8_t step;           /* 1: waiting for the first ACK; 2: for the second */
+		bool on;                /* the last RTO is under test */
+		bool new_data;          /* step 2.b: the next output pass sends new data only */
 	} frto;
+	bool ack_orig;                  /* the ACK being processed delivered a segment sent
+	                                 * before high_seq and never retransmitted (Linux's
+	                                 * FLAG_ORIG_SACK_ACKED) */
 
 	/* RTT and RTO (RFC 6298), microseconds. */
 	uint32_t srtt_us, rttvar_us, min_rtt_us;
@@ -298,8 +300,6 @@ struct tcp_sock {
 	uint8_t probes;                 /* zero-window or keepalive probes unanswered */
 	uint64_t first_rexmit_ms;       /* when the current retransmission episode began */
 	uint64_t syn_xmit_us;           /* when our SYN (or SYN-ACK) was first sent */
-	uint32_t rto_tsval;             /* TSval of the first retransmission after an RTO
-	                                 * (Eifel detection, RFC 3522), 0 if none */
 	uint64_t last_recv_ms;          /* last segment from the peer (keepalive idle) */
 	uint64_t last_send_ms;          /* last data sent (cwnd restart after idle) */
 	uint64_t last_oow_ack_ms;       /* out-of-window ACK rate limit */
@@ -489,6 +489,15 @@ void tcp_rack_timeout(struct tcp_sock *tp);
 void tcp_tlp_arm(struct tcp_sock *tp);
 void tcp_tlp_fire(struct tcp_sock *tp);
 void tcp_txr_clear(struct tcp_sock *tp);
+/* Undo (RFC 3522, RFC 3708, RFC 5682): a congestion response begins (before ssthresh
+ * is lowered); a retransmission of the episode went; a D-SACK [@start, @end) arrived
+ * while SND.UNA was @una; may the episode be undone on @seg; undo it. */
+void tcp_undo_start(struct tcp_sock *tp);
+void tcp_undo_retransmitted(struct tcp_sock *tp);
+void tcp_undo_dsack(struct tcp_sock *tp, uint32_t start, uint32_t end, uint32_t una);
+bool tcp_may_undo(const struct tcp_sock *tp, const struct tcp_seg *seg);
+bool tcp_packet_delayed(const struct tcp_sock *tp, const struct tcp_seg *seg);
+void tcp_undo(struct tcp_sock *tp, bool unmark_loss);
 
 /* ---- tcp_output.c ---- */
 void tcp_mark_pending(struct tcp_sock *tp);

@@ -428,6 +428,7 @@ void tcp_disconnect(struct tcp_sock *tp)
 	tcp_txr_clear(tp);
 	tp->dupacks = 0;
 	tp->high_seq = 0;
+	tp->rescue_set = false;
 	tp->prr_delivered = tp->prr_out = tp->prr_recover_fs = 0;
 	tp->reordering = (uint32_t)tp->st->cfg.tcp_reordering;
 	memset(&tp->rack, 0, sizeof(tp->rack));

@@ -477,6 +477,7 @@ void tcp_enter_recovery(struct tcp_sock *tp)
 	 * module (RFC 5681 eq. 4 for Reno). RFC 6937: RecoverFS = SND.NXT - SND.UNA. */
 	tcp_undo_start(tp);
 	tp->high_seq = tp->snd.nxt;
+	tp->rescue_set = false;         /* RFC 6675 5 step 3: RescueRxt undefined */
 	tp->prr_delivered = 0;
 	tp->prr_out = 0;
 	tp->prr_recover_fs = tp->snd.nxt - tp->snd.una;
@@ -683,8 +684,13 @@ void tcp_tlp_arm(struct tcp_sock *tp)
 	pto = (pto + 999) / 1000;
 	if (pto < 10)
 		pto = 10;
-	if (rto_at && st->now_ms + pto >= rto_at)
-		return;          /* the RTO comes first anyway */
+	/* RFC 8985 7.2: "If Now() + PTO > TCP_RTO_expiration(): PTO =
+	 * TCP_RTO_expiration() - Now()": the probe then goes at the RTO's time, instead
+	 * of the RTO (tcp_timer.c runs it first and the RTO restarts after it). Giving
+	 * up the probe there instead made every lost single-segment tail (PTO = 2 SRTT +
+	 * WCDelAckT, usually past an RTO of SRTT + 200 ms) cost a full RTO episode. */
+	if (rto_at && st->now_ms + pto > rto_at)
+		pto = rto_at > st->now_ms ? rto_at - st->now_ms : 0;
 	tcp_timer_set(tp, TCPT_PTO, st->now_ms + pto);
 }
 

@@ -252,6 +252,8 @@ struct tcp_sock {
 	uint32_t reno_sacked;           /* non-SACK peers: duplicate ACKs as SACKed bytes */
 	uint32_t dupacks;
 	uint32_t high_seq;              /* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
+	uint32_t rescue_rxt;            /* RFC 6675 RescueRxt (valid with rescue_set) */
+	bool rescue_set;
 	uint32_t prr_delivered, prr_out, prr_recover_fs; /* RFC 6937 */
 	uint32_t reordering;            /* DupThresh (net.ipv4.tcp_reordering) */
 	/* RACK (RFC 8985 6.1). */

@@ -47,9 +47,10 @@
  *   holds back a partial segment for the cork; stopped when nothing waits. Fires:
  *   what was held goes out once, corked or not.
  * TCPT_PTO (tail loss probe, RFC 8985 7.2). Armed after new data is sent in the open
- *   state: PTO = 2 SRTT (+ delayed-ACK allowance with one segment in flight), never
- *   past the RTO. Fires: send new data, or retransmit the last segment, to get a
- *   SACK that lets RACK repair a tail loss without an RTO.
+ *   state, and on ACKs that advance SND.UNA: PTO = 2 SRTT (+ delayed-ACK allowance
+ *   with one segment in flight), at most until the RTO would fire. Fires (before the
+ *   RTO when both are due, which it then pushes back): send new data, or retransmit
+ *   the last segment, to get a SACK that lets RACK repair a tail loss without an RTO.
  * TIME_WAIT's 2MSL is not here: those are records (tcp_timewait.c) with their own
  * timer. Request records (tcp_listen.c) likewise carry their SYN-ACK timer.
  */
@@ -302,12 +303,17 @@ static void tcp_timer_fire(struct us_timer *t, uint64_t now_ms)
 			tcp_mark_pending(tp);
 		}
 	}
+	if (DUE(TCPT_PTO)) {
+		tcp_tlp_fire(tp);
+		/* RFC 8985 7.2: a probe due when the RTO is goes instead of it; the
+		 * retransmission timer restarts (and restarts again when it is sent). */
+		if (tp->flags & TF_TLP_PENDING)
+			tcp_rearm_rexmt(tp);
+	}
 	if (DUE(TCPT_REXMT) && tcp_timer_rexmt(tp))
 		return;
 	if (DUE(TCPT_REO))
 		tcp_rack_timeout(tp);
-	if (DUE(TCPT_PTO))
-		tcp_tlp_fire(tp);
 	if (DUE(TCPT_CORK)) {
 		tp->uncork = true;
 		tcp_mark_pending(tp);

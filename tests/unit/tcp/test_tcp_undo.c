@@ -272,8 +272,8 @@ static void test_eifel_undo_fast_retransmit(void **state)
 
 /* A delay spike: from offset 300000 on, A -> B frames are held for 300 ms (a queue
  * that stalls), longer than the RTO (~230 ms at 20 ms RTT), and then delivered. */
-static void run_spike(bool ts, int frto, bool blackout, struct us_stack **ap, struct te_link **lp,
-		      struct xfer *x, struct watch *w, struct imp *m)
+static void run_spike(bool ts, int frto, bool blackout, bool sack, struct us_stack **ap,
+		      struct te_link **lp, struct xfer *x, struct watch *w, struct imp *m)
 {
 	struct us_stack *a, *b;
 	struct te_link *l = te_link_new(10, &a, &b);
@@ -284,6 +284,7 @@ static void run_spike(bool ts, int frto, bool blackout, struct us_stack **ap, st
 	m->window_ms = 300;
 	m->drop_in_window = blackout;
 	both_set(a, b, "net.ipv4.tcp_timestamps", ts ? "1" : "0");
+	both_set(a, b, "net.ipv4.tcp_sack", sack ? "1" : "0");
 	v[0] = (char)('0' + frto);
 	v[1] = 0;
 	both_set(a, b, "net.ipv4.tcp_frto", v);
@@ -311,7 +312,7 @@ static void test_frto_spurious_rto(void **state)
 	struct imp m;
 
 	(void)state;
-	run_spike(false, 2, false, &a, &l, &x, &w, &m);
+	run_spike(false, 2, false, true, &a, &l, &x, &w, &m);
 	assert_int_equal(stat(a, US_STAT_TcpExtTCPTimeouts), 1);
 	/* RFC 5682 3.1 step 3.b: the ACK after the RTO covered data never retransmitted. */
 	assert_int_equal(stat(a, US_STAT_TcpExtTCPSpuriousRTOs), 1);
@@ -333,7 +334,7 @@ static void test_eifel_spurious_rto(void **state)
 	struct imp m;
 
 	(void)state;
-	run_spike(true, 0, false, &a, &l, &x, &w, &m);
+	run_spike(true, 0, false, true, &a, &l, &x, &w, &m);
 	assert_int_equal(stat(a, US_STAT_TcpExtTCPTimeouts), 1);
 	/* RFC 3522: the first ACK after the RTO echoed the original's TSval. */
 	assert_int_equal(stat(a, US_STAT_TcpExtTCPSpuriousRTOs), 1);
@@ -356,7 +357,7 @@ static void test_genuine_rto_not_undone(void **state)
 	struct imp m;
 
 	(void)state;
-	run_spike(true, 2, true, &a, &l, &x, &w, &m);
+	run_spike(true, 2, true, true, &a, &l, &x, &w, &m);
 	assert_true(stat(a, US_STAT_TcpExtTCPTimeouts) >= 1);
 	assert_int_equal(stat(a, US_STAT_TcpExtTCPSpuriousRTOs), 0);
 	assert_int_equal(stat(a, US_STAT_TcpExtTCPLossUndo), 0);
@@ -364,6 +365,34 @@ static void test_genuine_rto_not_undone(void **state)
 				 stat(a, US_STAT_TcpExtTCPDSACKUndo), 0);
 	assert_false(w.seen_undo);
 	/* The response stands: ssthresh came down from slow start's infinity. */
+	assert_true(x.tx->cc.ssthresh < w.cwnd_before);
+	finish(l, &x);
+}
+
+/* F-RTO without SACK (RFC 5682 2, the basic algorithm: duplicate ACKs instead of
+ * SACK blocks): the spurious timeout is undone the same way; a blackout is not. */
+static void test_frto_no_sack(void **state)
+{
+	struct us_stack *a;
+	struct te_link *l;
+	struct xfer x;
+	struct watch w;
+	struct imp m;
+
+	(void)state;
+	run_spike(false, 1, false, false, &a, &l, &x, &w, &m);
+	assert_false(x.tx->flags & TF_SACK_OK);
+	assert_int_equal(stat(a, US_STAT_TcpExtTCPTimeouts), 1);
+	assert_int_equal(stat(a, US_STAT_TcpExtTCPSpuriousRTOs), 1);
+	assert_int_equal(stat(a, US_STAT_TcpExtTCPLossUndo), 1);
+	assert_true(w.cwnd_after_undo >= w.cwnd_before);
+	assert_int_equal(stat(a, US_STAT_TcpRetransSegs), 1);
+	finish(l, &x);
+
+	run_spike(false, 1, true, false, &a, &l, &x, &w, &m);
+	assert_true(stat(a, US_STAT_TcpExtTCPTimeouts) >= 1);
+	assert_int_equal(stat(a, US_STAT_TcpExtTCPSpuriousRTOs), 0);
+	assert_int_equal(stat(a, US_STAT_TcpExtTCPLossUndo), 0);
 	assert_true(x.tx->cc.ssthresh < w.cwnd_before);
 	finish(l, &x);
 }
@@ -456,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_frto_spurious_rto),
 		cmocka_unit_test(test_eifel_spurious_rto),
 		cmocka_unit_test(test_genuine_rto_not_undone),
+		cmocka_unit_test(test_frto_no_sack),
 		cmocka_unit_test(test_genuine_fast_retransmit_not_undone),
 		cmocka_unit_test(test_idle_restart_sees_now),
 	};

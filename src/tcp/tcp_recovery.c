@@ -575,7 +575,6 @@ void tcp_undo_start(struct tcp_sock *tp)
 	tp->undo.prior_cwnd = tp->cc.cwnd;
 	tp->undo.prior_ssthresh = current_ssthresh(tp);
 	tp->undo.tsval_set = false;
-	tp->undo.any_rexmit = false;
 }
 
 void tcp_undo_retransmitted(struct tcp_sock *tp)
@@ -585,7 +584,6 @@ void tcp_undo_retransmitted(struct tcp_sock *tp)
 	if (tp->undo.retrans < 0)
 		tp->undo.retrans = 0;
 	tp->undo.retrans++;
-	tp->undo.any_rexmit = true;
 	/* RFC 3522 2: remember the timestamp of the first retransmission. */
 	if (!tp->undo.tsval_set && (tp->flags & TF_TS_OK)) {
 		tp->undo.tsval = tcp_now_ts(tp->st) + tp->ts_off;

@@ -282,7 +282,6 @@ struct tcp_sock {
 		uint32_t prior_ssthresh;
 		uint32_t tsval;         /* TSval of the episode's first retransmission (RFC 3522) */
 		bool tsval_set;
-		bool any_rexmit;        /* a retransmission went out in this episode */
 	} undo;
 	/* F-RTO (RFC 5682 3.1, SACK-enhanced; Linux's tcp_frto=2). */
 	struct {

@@ -5,8 +5,8 @@
  * level (tcp_env.h), so SYN-SENT can last, a refusal or a reset comes exactly when
  * the test wants, and nothing depends on timing.
  *
- * The "Linux" column was measured on the kernel of the build machine (Linux 6.x,
- * Debian 12) with a throwaway C program: non-blocking sockets in a network namespace,
+ * The "Linux" column was measured on the kernel of the build machine (Linux 6.18,
+ * Debian 12 userland) with a throwaway C program: non-blocking sockets in a network namespace,
  * 127.0.0.1 for listeners, refusals and resets (SO_LINGER 0 close), and 198.18.1.2
  * behind a veth whose other end nobody answers on for a SYN-SENT that lasts.
  * "before" is this stack at commit 3c98d03: this file run against it (each test stops

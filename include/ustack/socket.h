@@ -22,8 +22,12 @@
  *   - us_listen, then us_accept returns a new descriptor (-EAGAIN when none is
  *     waiting; POLLIN on the listener says one is).
  *   - us_send takes what fits in the send buffer (fewer bytes than asked, or
- *     -EAGAIN when full); -EPIPE after shutdown(SHUT_WR) or a reset (no SIGPIPE:
- *     there are no signals), -ENOTCONN before the handshake completes.
+ *     -EAGAIN when full or while the handshake is in progress); after a reset
+ *     the error once (-ECONNRESET), then -EPIPE, as after shutdown(SHUT_WR) or
+ *     on a socket never connected (no SIGPIPE: there are no signals).
+ *   - after a failed connect (refused, reset, timed out) the next us_connect
+ *     reports it once (or -ECONNABORTED if SO_ERROR took it) and the socket is
+ *     unconnected again: the call after that starts a new attempt.
  *   - us_recv returns 0 at the end of the stream, -EAGAIN when nothing is queued,
  *     or the connection's error (-ECONNRESET ...). us_recvfrom fills no address.
  *   - us_close of a connection with unread data resets it (RFC 9293 3.10.4); else

@@ -154,6 +154,9 @@ int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 	bool tx_csum;
 	int err;
 
+	/* Linux's __inet_stream_connect, with connect_reported standing for the socket's
+	 * SS_CONNECTED (a connect returned 0, or accept made it) as opposed to
+	 * SS_CONNECTING (an attempt was started and its outcome not yet reported). */
 	switch (tp->state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECEIVED:
@@ -170,13 +173,15 @@ int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 		return -EISCONN;
 	}
 	if (tp->flags & TF_DONE) {
-		/* A finished attempt: its error once, then as Linux a closed socket. */
-		if (tp->err) {
-			err = tp->err;
-			tp->err = 0;
-			return -err;
-		}
-		return tp->flags & TF_WAS_ESTAB ? -EISCONN : -ECONNABORTED;
+		/* A connection that ended. Once connected: still EISCONN (SS_CONNECTED stays).
+		 * Otherwise its outcome is reported once - the error, or ECONNABORTED when
+		 * SO_ERROR took it - and the socket is disconnected: back to CLOSED, so the
+		 * next connect is a new attempt (as Linux's sock_error path). */
+		if (tp->connect_reported)
+			return -EISCONN;
+		err = tcp_take_err(tp);
+		tcp_disconnect(tp);
+		return -(err ? err : ECONNABORTED);
 	}
 	if (addr == 0)
 		addr = 0x7f000001;  /* Linux: connecting to INADDR_ANY means this host */
@@ -293,13 +298,19 @@ ssize_t tcp_send(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, int f
 {
 	size_t copied = 0;
 
+	/* Linux's tcp_sendmsg: not (yet) synchronized -> sk_stream_wait_connect: the
+	 * pending error once, EAGAIN while the handshake goes on (inline mode never
+	 * blocks), else EPIPE (never connected, listening, closed); a send side that is
+	 * shut or broken -> the pending error once, then EPIPE. */
 	if (tp->state != TCP_ESTABLISHED && tp->state != TCP_CLOSE_WAIT) {
 		if (tp->err)
 			return -tcp_take_err(tp);
-		if (tp->state == TCP_LISTEN || (tp->state < TCP_ESTABLISHED && !(tp->flags & TF_DONE)))
-			return -ENOTCONN;
+		if (tp->state == TCP_SYN_SENT || tp->state == TCP_SYN_RECEIVED)
+			return -EAGAIN;
 		return -EPIPE;
 	}
+	if (tp->err)
+		return -tcp_take_err(tp);
 	if (tp->flags & TF_SND_SHUT)
 		return -EPIPE;
 	for (int i = 0; i < iovcnt; i++) {
@@ -352,13 +363,16 @@ ssize_t tcp_recv(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, int f
 	}
 	if (want == 0)
 		return 0;
+	/* Linux's tcp_recvmsg with nothing queued, in its order: the peer's FIN (SOCK_DONE)
+	 * -> 0; a pending error, once; the receive side shut (SHUT_RD, or the connection
+	 * ended: tcp_done shuts both) -> 0; CLOSED and never ended (never connected, or
+	 * disconnected) -> ENOTCONN; else EAGAIN (the handshake or the data is to come). */
+	if (tp->flags & TF_FIN_RCVD)
+		return 0;
 	if (tp->err)
 		return -tcp_take_err(tp);
-	if (tp->flags & (TF_FIN_RCVD | TF_RCV_SHUT | TF_DONE))
-		return (tp->flags & TF_DONE) && !(tp->flags & TF_WAS_ESTAB) && tp->state == TCP_CLOSED &&
-				       !(tp->flags & TF_FIN_RCVD)
-			       ? -ENOTCONN
-			       : 0;
+	if (tp->flags & (TF_RCV_SHUT | TF_DONE))
+		return 0;
 	if (tp->state == TCP_CLOSED)
 		return -ENOTCONN;
 	return -EAGAIN;
@@ -394,13 +408,15 @@ int tcp_shutdown(struct tcp_sock *tp, int how)
 
 	if (!rd && !wr)
 		return -EINVAL;
+	/* Linux's inet_shutdown. */
 	switch (tp->state) {
 	case TCP_CLOSED:
+		/* Whether it never connected or its connection ended: not connected. */
 		if (rd)
 			tp->flags |= TF_RCV_SHUT;
 		if (wr)
 			tp->flags |= TF_SND_SHUT;
-		return (tp->flags & TF_WAS_ESTAB) ? 0 : -ENOTCONN;
+		return -ENOTCONN;
 	case TCP_LISTEN:
 		if (rd) {
 			tcp_listen_stop(tp);
@@ -408,11 +424,19 @@ int tcp_shutdown(struct tcp_sock *tp, int how)
 		}
 		return 0;
 	case TCP_SYN_SENT:
-		tcp_done(tp);
+		/* The attempt is abandoned (tcp_disconnect of SYN-SENT): the socket is CLOSED
+		 * and may connect again; ECONNRESET is pending for the next call. */
+		tcp_disconnect(tp);
+		tp->err = ECONNRESET;
+		tcp_wake(tp);
 		return 0;
 	default:
 		break;
 	}
+	/* A connected socket whose connect was not yet re-called counts as connected from
+	 * now on (inet_shutdown turns SS_CONNECTING into SS_CONNECTED). */
+	if (tcp_state_synced(tp->state))
+		tp->connect_reported = true;
 	if (rd) {
 		tp->flags |= TF_RCV_SHUT;
 		tcp_wake(tp);

@@ -56,7 +56,10 @@ struct tcp_sock *tcp_sock_new(struct us_stack *st);
 /* 0, -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL (already bound). Port 0: ephemeral (RFC 6056). */
 int tcp_bind(struct tcp_sock *tp, uint32_t addr, uint16_t port);
 /* Starts the handshake: -EINPROGRESS, or -ENETUNREACH/-EHOSTUNREACH/-EADDRNOTAVAIL/-EISCONN/
- * -EALREADY (as Linux's connect on a non-blocking socket). */
+ * -EALREADY (as Linux's connect on a non-blocking socket). After an attempt that failed
+ * (refused, reset, timed out), the next call reports the outcome once (the pending error,
+ * or -ECONNABORTED when SO_ERROR already took it) and the socket is back to CLOSED, so the
+ * call after that starts a new attempt (Linux's __inet_stream_connect + tcp_disconnect). */
 int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port);
 /* 0, -EINVAL or -EADDRINUSE (another listener on the port). @backlog (clamped to
  * net.core.somaxconn) bounds the accept queue (backlog + 1 connections wait, as Linux)
@@ -66,13 +69,15 @@ int tcp_listen(struct tcp_sock *tp, int backlog);
 /* An established connection from the accept queue, or -EAGAIN / -EINVAL (not listening). */
 int tcp_accept(struct tcp_sock *tp, struct tcp_sock **out);
 /* Copies into the send queue: bytes taken (may be fewer than asked), -EAGAIN when the queue
- * is full, -EPIPE after shutdown(SHUT_WR) or a reset, -ENOTCONN before the handshake
- * completes. MSG_MORE is honoured as TCP_CORK for this call. */
+ * is full or the handshake is still going on, the pending error once (-ECONNRESET ...),
+ * then -EPIPE (after shutdown(SHUT_WR) or a reset; also never connected, or listening),
+ * as Linux's tcp_sendmsg. MSG_MORE is honoured as TCP_CORK for this call. */
 ssize_t tcp_send(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, int flags);
 /* Copies from the receive queue: bytes, 0 at end of stream, -EAGAIN when empty, or the
  * pending error. MSG_PEEK and MSG_WAITALL (as "return only when full or EOF") honoured. */
 ssize_t tcp_recv(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, int flags);
-/* SHUT_RD / SHUT_WR / SHUT_RDWR. 0 or -ENOTCONN. */
+/* SHUT_RD / SHUT_WR / SHUT_RDWR. 0 or -ENOTCONN (CLOSED). In SYN-SENT the attempt is
+ * abandoned (socket back to CLOSED, ECONNRESET pending), as Linux's inet_shutdown. */
 int tcp_shutdown(struct tcp_sock *tp, int how);
 /*
  * The application is done with @tp (close(2)). Unread data -> RST (RFC 9293 3.10.4 / RFC 2525

@@ -16,12 +16,16 @@
  *      (RFC 6582), leave it at the recovery point (or, for modules with
  *      TCP_CC_FLAG_RENO_RECOVERY, at the first new ACK: classic Reno, RFC 5681 3.2);
  *      leave CA_LOSS when the data outstanding at the RTO is acknowledged;
+ *      undo a response that proves unnecessary (tcp_recovery.c "undo"): at the end
+ *      of recovery or on a partial ACK by timestamps (RFC 3522), on D-SACKs
+ *      (RFC 3708, also after recovery ended), after an RTO by Eifel or F-RTO
+ *      (RFC 5682 3.1, whose steps run here);
  *   6. congestion control: pkts_acked on every ACK that delivers data; cong_avoid
  *      (slow start / congestion avoidance, RFC 5681 3.1) outside recovery when the
  *      connection is cwnd-limited; or cong_control with a rate sample.
  *
  * Read first: RFC 9293 3.10.7.4 (fifth), RFC 5961 5, RFC 5681 2-3, RFC 6298 5,
- * RFC 7323 4.
+ * RFC 7323 4, RFC 3522 2, RFC 3708 3, RFC 5682 3.1.
  */
 #include "tcp/tcp_sock.h"
 
@@ -146,6 +150,67 @@ static void exit_recovery(struct tcp_sock *tp)
 	tcp_set_ca_state(tp, TCP_CA_OPEN);
 }
 
+/* After an undo: OPEN, or DISORDER while SACKs or duplicate ACKs are still about
+ * (Linux's tcp_try_keep_open). */
+static void open_after_undo(struct tcp_sock *tp)
+{
+	tp->dupacks = 0;
+	tcp_set_ca_state(tp, tp->sacked_bytes || tp->reno_sacked ? TCP_CA_DISORDER : TCP_CA_OPEN);
+}
+
+/* An ACK in CA_LOSS (after an RTO), as Linux's tcp_process_loss: undo when the RTO
+ * proves spurious, F-RTO's steps (RFC 5682 3.1, SACK-enhanced), and the end of the
+ * loss episode once everything outstanding at the RTO is acknowledged. */
+static void loss_ack(struct tcp_sock *tp, const struct tcp_seg *seg, uint32_t acked,
+		     uint32_t sack_newly, bool dup)
+{
+	struct us_stack *st = tp->st;
+	bool recovered = seq_ge(tp->snd.una, tp->high_seq);
+
+	/* RFC 3522 (Eifel): the ACK echoes the original's timestamp, or D-SACKs covered
+	 * every retransmission; RFC 5682 3.1 step 3.b (F-RTO): data sent before the RTO
+	 * and never retransmitted is acknowledged or SACKed, so it was not lost. Either
+	 * way the timeout was spurious: undo (RFC 4015 3.2), the lost marks included. */
+	if ((acked && tcp_may_undo(tp, seg)) || (tp->frto.on && tp->ack_orig)) {
+		tcp_undo(tp, true);
+		US_INC(st, TcpExtTCPLossUndo);
+		US_INC(st, TcpExtTCPSpuriousRTOs);
+		tp->retries = 0;
+		open_after_undo(tp);
+		return;
+	}
+	if (tp->frto.on) {
+		if (seq_gt(tp->snd.nxt, tp->high_seq)) {
+			/* Step 3.a: new data went (step 2.b) and the peer still reports a
+			 * hole (SACK or duplicate ACK): the loss was real. */
+			if (sack_newly || dup)
+				tp->frto.on = false;
+		} else if (acked && !recovered) {
+			/* Step 2.b: the first ACK acknowledged only retransmitted data: send
+			 * new data next and see what the following ACK says; with nothing
+			 * new to send, conventional recovery. */
+			tp->high_seq = tp->snd.nxt;
+			if (seq_gt(tp->snd.buf_seq + tp->sndq.len, tp->snd.nxt) &&
+			    seq_lt(tp->snd.nxt, tp->snd.una + tp->snd.wnd)) {
+				tp->frto.new_data = true;
+				return;
+			}
+			tp->frto.on = false;
+		}
+	}
+	if (recovered) {
+		/* Everything outstanding at the RTO is acknowledged (Linux's
+		 * tcp_try_undo_recovery in CA_LOSS): undo if it proved spurious. */
+		if (tcp_may_undo(tp, seg)) {
+			tcp_undo(tp, false);
+			US_INC(st, TcpExtTCPLossUndo);
+		}
+		tp->frto.on = false;
+		tp->reno_sacked = 0;
+		open_after_undo(tp);
+	}
+}
+
 /* RFC 8985 7.4: did the tail loss probe repair a loss? */
 static void tlp_ack(struct tcp_sock *tp, const struct tcp_seg *seg, bool dsack)
 {
@@ -217,7 +282,7 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 	uint32_t max_wnd = tp->snd.max_wnd ? tp->snd.max_wnd : 65535;
 	uint32_t acked = 0, sack_newly, old_reno = tp->reno_sacked;
 	int64_t rtt_us = -1, delivered_now;
-	bool dsack = false, fin_acked = false, lost;
+	bool dsack = false, fin_acked = false, dup = false, lost;
 
 	/* 1. RFC 9293: an ACK for something not yet sent is answered and dropped. */
 	if (seq_gt(ack, tp->snd.nxt)) {
@@ -241,18 +306,10 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 	tp->probes = 0;
 
 	/* 2. SACK */
+	tp->ack_orig = false;
 	sack_newly = tcp_sack_process(tp, seg, &dsack);
 
 	/* 3. SND.UNA */
-	if (seq_gt(ack, tp->snd.una) && tp->rto_tsval) {
-		/* RFC 3522 (Eifel detection): the first ACK after an RTO echoes a TSval
-		 * older than the retransmission's: the original arrived, the RTO was
-		 * spurious. Counted (TcpExtTCPSpuriousRTOs); no undo is done. */
-		if (seg->th->opts.ts_present && seg->th->opts.tsecr &&
-		    seq_lt(seg->th->opts.tsecr, tp->rto_tsval))
-			US_INC(st, TcpExtTCPSpuriousRTOs);
-		tp->rto_tsval = 0;
-	}
 	if (seq_gt(ack, tp->snd.una)) {
 		acked = tcp_txr_ack(tp, ack, &rtt_us, &fin_acked);
 		sndq_consume(tp, ack);
@@ -279,7 +336,7 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 						  : tp->reno_sacked - (used < tp->reno_sacked ? used : tp->reno_sacked);
 		}
 		tcp_wake(tp);
-	} else if (is_dupack(tp, seg, prior_wnd)) {
+	} else if ((dup = is_dupack(tp, seg, prior_wnd))) {
 		tp->dupacks++;
 		if (!(tp->flags & TF_SACK_OK)) {
 			/* Each duplicate ACK: a segment left the network (RFC 5681 3.2 step 4,
@@ -310,24 +367,62 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 	}
 
 	/* 5. loss detection and recovery */
-	lost = tcp_mark_lost(tp, sack_newly > 0);
 	switch (tp->cc.ca_state) {
 	case TCP_CA_RECOVERY:
 		if (seq_ge(tp->snd.una, tp->high_seq) ||
 		    (acked && tp->cc.ops && (tp->cc.ops->flags & TCP_CC_FLAG_RENO_RECOVERY))) {
-			exit_recovery(tp);
+			/* Linux's tcp_try_undo_recovery: at the end of recovery, if every
+			 * retransmission proved unnecessary (D-SACKs) or the ACK echoes a
+			 * timestamp older than the first one (RFC 3522), undo; else cwnd
+			 * comes down to ssthresh (RFC 6937). */
+			if (tcp_may_undo(tp, seg)) {
+				tcp_undo(tp, false);
+				US_INC(st, TcpExtTCPFullUndo);
+				open_after_undo(tp);
+			} else {
+				exit_recovery(tp);
+			}
+			break;
+		}
+		/* Linux's tcp_try_undo_partial: a partial ACK whose timestamp shows the
+		 * hole was filled by the delayed original (RFC 3522), with none of our
+		 * retransmissions still in flight: reordering, not loss. */
+		if (acked && tp->undo.on && tcp_packet_delayed(tp, seg) && !tp->retrans_bytes) {
+			tcp_undo(tp, true);
+			US_INC(st, TcpExtTCPPartialUndo);
+			open_after_undo(tp);
+			break;
+		}
+		/* RFC 3708 3 (Linux's tcp_try_undo_dsack): D-SACKs covered every
+		 * retransmission of the episode. */
+		if (tp->undo.on && tp->undo.retrans == 0) {
+			tcp_undo(tp, false);
+			US_INC(st, TcpExtTCPDSACKUndo);
+			open_after_undo(tp);
 			break;
 		}
 		/* RFC 6582 3.2 step 5: a partial ACK retransmits the next segment. */
 		if (acked && !(tp->flags & TF_SACK_OK))
 			tcp_mark_head_lost(tp);
+		break;
+	case TCP_CA_LOSS:
+		loss_ack(tp, seg, acked, sack_newly, dup);
+		break;
+	default:
+		/* A D-SACK can come after the recovery ended (the original arrived,
+		 * the retransmission after it): undo then (RFC 3708 3). */
+		if (tp->undo.on && tp->undo.retrans == 0) {
+			tcp_undo(tp, false);
+			US_INC(st, TcpExtTCPDSACKUndo);
+		}
+		break;
+	}
+	lost = tcp_mark_lost(tp, sack_newly > 0);
+	switch (tp->cc.ca_state) {
+	case TCP_CA_RECOVERY:
 		tcp_prr_update(tp, (uint32_t)delivered_now);
 		break;
 	case TCP_CA_LOSS:
-		if (seq_ge(tp->snd.una, tp->high_seq)) {
-			tp->reno_sacked = 0;
-			tcp_set_ca_state(tp, TCP_CA_OPEN);
-		}
 		break;
 	default:
 		if (lost || tp->lost_bytes) {

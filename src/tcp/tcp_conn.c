@@ -404,6 +404,69 @@ bool tcp_done(struct tcp_sock *tp)
 	return false;
 }
 
+void tcp_disconnect(struct tcp_sock *tp)
+{
+	const uint32_t keep = TF_NODELAY | TF_CORK | TF_KEEPALIVE | TF_RCVBUF_LOCK | TF_SNDBUF_LOCK |
+			      TF_REUSEADDR | TF_QUICKACK;
+
+	/* Linux's tcp_disconnect: the socket becomes a fresh CLOSED one that may connect
+	 * or listen again. What the application chose stays (bound address and port,
+	 * options, buffer sizes, the congestion module); everything the last connection
+	 * learnt goes. An autobound port was already released by tcp_done. */
+	if (!(tp->flags & TF_DONE))
+		tcp_done(tp);
+	tp->flags &= keep;
+	if (hlist_unhashed(&tp->bind_link)) {
+		tp->laddr = 0;
+		tp->lport = 0;
+	}
+	tp->raddr = 0;
+	tp->rport = 0;
+	memset(&tp->snd, 0, sizeof(tp->snd));
+	memset(&tp->rcv, 0, sizeof(tp->rcv));
+	tp->snd.peer_mss = TCP_MSS_DEFAULT;
+	tp->snd.mss = TCP_MSS_DEFAULT;
+	us_ring_read(&tp->sndq, NULL, tp->sndq.len);
+	us_ring_read(&tp->rcvq, NULL, tp->rcvq.len);
+	us_intervals_init(&tp->ooo);
+	tp->sack_recent_n = 0;
+	tp->dsack_pending = false;
+	tp->ts_off = tp->ts_recent = 0;
+	tp->ts_recent_ms = 0;
+	tcp_txr_clear(tp);
+	tp->dupacks = 0;
+	tp->high_seq = 0;
+	tp->rescue_set = false;
+	tp->prr_delivered = tp->prr_out = tp->prr_recover_fs = 0;
+	tp->reordering = (uint32_t)tp->st->cfg.tcp_reordering;
+	memset(&tp->rack, 0, sizeof(tp->rack));
+	tp->rack.reo_wnd_mult = 1;
+	tp->tlp_high_seq = 0;
+	tp->tlp_is_retrans = false;
+	memset(&tp->undo, 0, sizeof(tp->undo));
+	tcp_rtt_init(tp);
+	tp->min_rtt_stamp_ms = 0;
+	tp->retries = tp->probes = 0;
+	tp->first_rexmit_ms = tp->syn_xmit_us = 0;
+	memset(&tp->frto, 0, sizeof(tp->frto));
+	tp->last_recv_ms = tp->last_send_ms = tp->last_oow_ack_ms = 0;
+	tp->total_retrans = 0;
+	tp->rcv_rtt_us = tp->rcvq_space = tp->rcvq_copied = 0;
+	tp->rcvq_time_us = 0;
+	tp->cc.cwnd = 0;
+	tp->cc.ssthresh = UINT32_MAX;
+	tp->cc.ca_state = TCP_CA_OPEN;
+	memset(tp->cc.priv, 0, sizeof(tp->cc.priv));
+	tp->delivered = tp->delivered_us = 0;
+	tp->bytes_acked = tp->bytes_received = 0;
+	tp->segs_in = tp->segs_out = 0;
+	tp->app_limited_until = 0;
+	tp->err = tp->err_soft = 0;
+	tp->connect_reported = false;
+	tp->iss_from_tw = false;
+	tp->uncork = false;
+}
+
 bool tcp_abort(struct tcp_sock *tp, int err, bool send_rst)
 {
 	if (send_rst && tp->state >= TCP_SYN_RECEIVED)

@@ -14,6 +14,9 @@
  *      TCP_NODELAY, TCP_CORK / MSG_MORE, and sender silly-window avoidance
  *      (RFC 1122 4.2.3.4: send a full segment, or at least half the largest window
  *      the peer offered, or everything queued); the FIN follows the last byte;
+ *   3b. in SACK recovery without RACK, with nothing else to send, the rescue
+ *      retransmission of the highest unSACKed segment, once per recovery (RFC 6675 4
+ *      NextSeg rule 4);
  *   4. a zero-window probe or keepalive probe when a timer asked for one;
  *   5. a bare ACK if one is still owed (no segment above carried it).
  * Then the persist timer is armed when data waits behind a closed window with
@@ -333,6 +336,11 @@ static void xmit_record(struct tcp_sock *tp, struct tcp_txrec *r)
 		seq += len;
 	} while (seq != data_end);
 	tp->total_retrans++;
+	/* A retransmission is a send too (Linux's lsndtime is set for every data
+	 * segment): without this, the first new data after an RTO episode that lasted
+	 * longer than the RTO looked like a restart after idle (RFC 5681 4.1) and cwnd
+	 * fell back to the initial window, undo or not. */
+	tp->last_send_ms = tp->st->now_ms;
 	tcp_txr_retransmitted(tp, r);
 }
 
@@ -347,6 +355,7 @@ static void retransmit_record(struct tcp_sock *tp, struct tcp_txrec *r)
 	if (in_cwnd_reduction(tp))
 		tp->prr_out += r->end - r->seq;
 	xmit_record(tp, r);
+	tcp_undo_retransmitted(tp);
 }
 
 static void send_retransmissions(struct tcp_sock *tp)
@@ -363,6 +372,40 @@ static void send_retransmissions(struct tcp_sock *tp)
 	}
 }
 
+/* RFC 6675 4 NextSeg() rule (4), the rescue retransmission (a MAY), with RFC 6675's
+ * own loss detection (net.ipv4.tcp_recovery=0; with RACK, RACK and the tail loss
+ * probe find a lost tail, as in Linux): in SACK
+ * recovery, when there is nothing deemed lost to retransmit (rule 1) and no new data
+ * may go (rule 2), send once per recovery the highest unSACKed segment, if cwnd
+ * allows. A loss at the tail has nothing above it to be SACKed, so neither IsLost()
+ * nor RACK can find it, and the tail loss probe (RFC 8985 7) only runs in the open
+ * state: without this it waits for the RTO. "If HighACK is greater than RescueRxt (or
+ * RescueRxt is undefined) ... RescueRxt set to RecoveryPoint. HighRxt MUST NOT be
+ * updated." (the record is not marked lost: pipe counts it twice, as SetPipe says). */
+static void send_rescue(struct tcp_sock *tp)
+{
+	struct tcp_txrec *r = NULL;
+
+	if (tp->cc.ca_state != TCP_CA_RECOVERY || !(tp->flags & TF_SACK_OK) ||
+	    (tp->st->cfg.tcp_recovery & 1) ||
+	    tp->snd.una == tp->snd.nxt || (tp->rescue_set && !seq_gt(tp->snd.una, tp->rescue_rxt)) ||
+	    tcp_next_lost(tp))
+		return;
+	for (uint32_t i = tp->txr_n; i-- > 0;) {
+		struct tcp_txrec *c = tcp_txr_at(tp, i);
+
+		if (!(c->flags & TXR_SACKED)) {
+			r = c;
+			break;
+		}
+	}
+	if (!r || (r->flags & TXR_RETRANS) || !cwnd_allows(tp, r->end - r->seq) || !dev_room(tp))
+		return;
+	tp->rescue_rxt = tp->high_seq;
+	tp->rescue_set = true;
+	retransmit_record(tp, r);
+}
+
 /* RFC 5681 4.1 / RFC 7661: after an idle period longer than the RTO, restart from
  * the initial window (Linux tcp_cwnd_restart). */
 static void cwnd_restart_after_idle(struct tcp_sock *tp)
@@ -372,6 +415,9 @@ static void cwnd_restart_after_idle(struct tcp_sock *tp)
 
 	if (tp->snd.una != tp->snd.nxt || !tp->last_send_ms)
 		return;
+	/* The module sees the time of this event (its now_us is from the last hook call,
+	 * the last ACK: CUBIC measures the idle time from it, RFC 9438 5.8). */
+	tcp_cc_prepare(tp);
 	if (tp->cc.ops && tp->cc.ops->cwnd_event)
 		tp->cc.ops->cwnd_event(&tp->cc, TCP_CC_EVENT_TX_START);
 	if (!st->cfg.tcp_slow_start_after_idle || st->now_ms - tp->last_send_ms <= tcp_rto_ms(tp))
@@ -580,8 +626,19 @@ void tcp_output(struct tcp_sock *tp)
 		break;
 	}
 
-	send_retransmissions(tp);
+	/* RFC 5682 3.1 step 2.b: the first ACK after an RTO acknowledged new data, so
+	 * F-RTO sends new (never sent) data now instead of retransmitting more; the
+	 * next ACK tells a spurious timeout from a real one (tcp_ack.c). Once only, as
+	 * Linux's REXMIT_NEW: if the window holds nothing new, retransmit as usual. */
+	if (tp->frto.new_data && unsent_bytes(tp) && seq_lt(tp->snd.nxt, tp->snd.una + tp->snd.wnd)) {
+		tp->frto.new_data = false;
+	} else {
+		tp->frto.new_data = false;
+		send_retransmissions(tp);
+	}
 	send_new_data(tp, &blocked_wnd, &sent);
+	if (!sent)
+		send_rescue(tp);
 	tp->uncork = false;
 	if (!unsent_bytes(tp) && tp->deadline[TCPT_CORK])
 		tcp_timer_clear(tp, TCPT_CORK);

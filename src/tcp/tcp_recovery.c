@@ -34,7 +34,11 @@
  * Tail loss probe (RFC 8985 7): PTO = 2*SRTT after new data; on expiry send new data
  * or the last segment again, so a lost tail gets SACKed instead of waiting for the RTO.
  *
- * Read first: RFC 6675 2-5, RFC 6937 3, RFC 8985 6-7, RFC 6582 3.2, RFC 3042 2.
+ * Undo (the section of that name below): the record of a congestion response, so
+ * that one proved unnecessary (timestamps, D-SACKs, F-RTO) can be taken back.
+ *
+ * Read first: RFC 6675 2-5, RFC 6937 3, RFC 8985 6-7, RFC 6582 3.2, RFC 3042 2,
+ * RFC 3522, RFC 3708, RFC 5682.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +176,8 @@ uint32_t tcp_txr_ack(struct tcp_sock *tp, uint32_t ack, int64_t *rtt_us, bool *f
 			if (!(r->flags & TXR_SACKED)) {
 				tp->delivered += rec_len(r);
 				tcp_rack_update(tp, r);
+				if (!(r->flags & TXR_EVER_RETRANS) && seq_le(r->end, tp->high_seq))
+					tp->ack_orig = true;
 			}
 			if (r->flags & TXR_EVER_RETRANS)
 				retrans_acked = true;
@@ -192,6 +198,8 @@ uint32_t tcp_txr_ack(struct tcp_sock *tp, uint32_t ack, int64_t *rtt_us, bool *f
 				tp->sacked_bytes -= part;
 			else
 				tp->delivered += part;
+			if (!(r->flags & (TXR_SACKED | TXR_EVER_RETRANS)) && seq_le(r->end, tp->high_seq))
+				tp->ack_orig = true;
 			if (r->flags & TXR_LOST)
 				tp->lost_bytes -= part;
 			if (r->flags & TXR_RETRANS)
@@ -253,6 +261,7 @@ uint32_t tcp_sack_process(struct tcp_sock *tp, const struct tcp_seg *seg, bool *
 				seq_le(e, o->sack[1].end)))) {
 			*dsack = true;
 			US_INC(tp->st, TcpExtTCPDSACKRecv);
+			tcp_undo_dsack(tp, s, e, una);
 			continue;
 		}
 		/* RFC 2018 / Linux tcp_is_sackblock_valid: nothing beyond what was sent,
@@ -272,6 +281,8 @@ uint32_t tcp_sack_process(struct tcp_sock *tp, const struct tcp_seg *seg, bool *
 			if ((r->flags & TXR_SACKED) ||
 			    !us_intervals_covers(&tp->sacked, r->seq - una, r->end - una))
 				continue;
+			if (!(r->flags & TXR_EVER_RETRANS) && seq_le(r->end, tp->high_seq))
+				tp->ack_orig = true;
 			rec_clear(tp, r, TXR_LOST | TXR_RETRANS);
 			r->flags |= TXR_SACKED;
 			tp->sacked_bytes += rec_len(r);
@@ -464,7 +475,9 @@ void tcp_enter_recovery(struct tcp_sock *tp)
 
 	/* RFC 6675 5 / RFC 6582 3.2 step 2: RecoveryPoint = HighData; ssthresh from the
 	 * module (RFC 5681 eq. 4 for Reno). RFC 6937: RecoverFS = SND.NXT - SND.UNA. */
+	tcp_undo_start(tp);
 	tp->high_seq = tp->snd.nxt;
+	tp->rescue_set = false;         /* RFC 6675 5 step 3: RescueRxt undefined */
 	tp->prr_delivered = 0;
 	tp->prr_out = 0;
 	tp->prr_recover_fs = tp->snd.nxt - tp->snd.una;
@@ -519,6 +532,138 @@ void tcp_prr_update(struct tcp_sock *tp, uint32_t delivered_now)
 		tp->cc.cwnd = mss;
 }
 
+/* ---- undo (RFC 3522, RFC 3708, RFC 5682) ----
+ *
+ * A congestion response (fast recovery, or an RTO) rests on a guess: that what was
+ * retransmitted was lost. Reordering or a delay spike makes the guess wrong, and the
+ * halved (or, after an RTO, collapsed) cwnd then costs throughput for nothing. The
+ * episode remembers cwnd and ssthresh from before the response (prior_*), SND.UNA
+ * when it began (marker), the TSval of its first retransmission and how many of its
+ * retransmissions are not yet shown unnecessary (retrans; -1: none sent yet).
+ * Evidence that the response was unnecessary, as Linux's tcp_input.c weighs it:
+ *   - timestamps (Eifel detection, RFC 3522 2): an ACK that advances SND.UNA echoes
+ *     a TSval older than the first retransmission: the original got there;
+ *   - D-SACKs (RFC 3708 3 / RFC 2883): the receiver got every retransmission twice,
+ *     so each original had arrived (retrans reaches 0);
+ *   - F-RTO (RFC 5682, tcp_ack.c): after an RTO, never-retransmitted data sent before
+ *     it is acknowledged.
+ * tcp_undo then gives back the cwnd (the module's undo_cwnd, e.g. CUBIC puts its
+ * curve back, RFC 9438 4.9) and the ssthresh from before (RFC 3708 5 / RFC 4015 3.2:
+ * "restore the congestion control state"). */
+
+static uint32_t current_ssthresh(const struct tcp_sock *tp)
+{
+	/* Linux's tcp_current_ssthresh: in a reduction, the target; else at least 3/4 of
+	 * cwnd, the value to go back to after an undo. */
+	uint32_t three_q = tp->cc.cwnd - tp->cc.cwnd / 4;
+
+	if (tp->cc.ca_state == TCP_CA_RECOVERY || tp->cc.ca_state == TCP_CA_CWR)
+		return tp->cc.ssthresh;
+	return tp->cc.ssthresh > three_q ? tp->cc.ssthresh : three_q;
+}
+
+void tcp_undo_start(struct tcp_sock *tp)
+{
+	int32_t n = 0;
+
+	for (uint32_t i = 0; i < tp->txr_n; i++)
+		if (tcp_txr_at(tp, i)->flags & TXR_RETRANS)
+			n++;
+	tp->undo.on = true;
+	tp->undo.marker = tp->snd.una;
+	tp->undo.retrans = n ? n : -1;
+	tp->undo.prior_cwnd = tp->cc.cwnd;
+	tp->undo.prior_ssthresh = current_ssthresh(tp);
+	tp->undo.tsval_set = false;
+}
+
+void tcp_undo_retransmitted(struct tcp_sock *tp)
+{
+	if (!tp->undo.on)
+		return;
+	if (tp->undo.retrans < 0)
+		tp->undo.retrans = 0;
+	tp->undo.retrans++;
+	/* RFC 3522 2: remember the timestamp of the first retransmission. */
+	if (!tp->undo.tsval_set && (tp->flags & TF_TS_OK)) {
+		tp->undo.tsval = tcp_now_ts(tp->st) + tp->ts_off;
+		tp->undo.tsval_set = true;
+	}
+}
+
+void tcp_undo_dsack(struct tcp_sock *tp, uint32_t start, uint32_t end, uint32_t una)
+{
+	uint32_t mss = tp->snd.mss ? tp->snd.mss : 1, segs;
+
+	/* RFC 3708 3: a D-SACK for data of this episode says one of its retransmissions
+	 * was unnecessary. Below SND.UNA (the common case, Linux's tcp_check_dsack) the
+	 * records are gone and the block counts by size; above, only records that we did
+	 * retransmit count (a duplicate made by the network proves nothing). */
+	if (!tp->undo.on || tp->undo.retrans <= 0 || !seq_gt(end, tp->undo.marker) ||
+	    !seq_lt(start, end))
+		return;
+	if (seq_le(end, una)) {
+		segs = (end - start + mss - 1) / mss;
+	} else {
+		segs = 0;
+		for (uint32_t k = txr_find(tp, start); k < tp->txr_n; k++) {
+			struct tcp_txrec *r = tcp_txr_at(tp, k);
+
+			if (!seq_lt(r->seq, end))
+				break;
+			if (r->flags & TXR_EVER_RETRANS)
+				segs++;
+		}
+	}
+	tp->undo.retrans = (int32_t)segs >= tp->undo.retrans ? 0 : tp->undo.retrans - (int32_t)segs;
+}
+
+bool tcp_packet_delayed(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	const struct tcp_opts *o = &seg->th->opts;
+
+	/* RFC 3522 2: TSecr older than the first retransmission's TSval. */
+	return tp->undo.tsval_set && o->ts_present && o->tsecr && seq_lt(o->tsecr, tp->undo.tsval);
+}
+
+bool tcp_may_undo(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	/* Linux's tcp_may_undo: every retransmission D-SACKed, or Eifel. */
+	return tp->undo.on && (tp->undo.retrans == 0 || tcp_packet_delayed(tp, seg));
+}
+
+void tcp_undo(struct tcp_sock *tp, bool unmark_loss)
+{
+	const struct tcp_cc_ops *ops = tp->cc.ops;
+
+	if (unmark_loss) {
+		/* The segments deemed lost were not: they go back to "in flight". */
+		for (uint32_t i = 0; i < tp->txr_n; i++)
+			rec_clear(tp, tcp_txr_at(tp, i), TXR_LOST);
+		tp->rexmit_hint = 0;
+		tcp_timer_clear(tp, TCPT_REO);
+	}
+	if (ops && !ops->cong_control) {
+		uint32_t cwnd = tp->cc.cwnd;
+
+		tcp_cc_prepare(tp);
+		if (ops->undo_cwnd)
+			cwnd = ops->undo_cwnd(&tp->cc);
+		/* The module's episode may have ended already (recovery over, growth
+		 * resumed): the engine's record of cwnd before the response decides then. */
+		if (cwnd < tp->undo.prior_cwnd)
+			cwnd = tp->undo.prior_cwnd;
+		tp->cc.cwnd = cwnd;
+		if (tp->undo.prior_ssthresh > tp->cc.ssthresh)
+			tp->cc.ssthresh = tp->undo.prior_ssthresh;
+	}
+	tp->undo.on = false;
+	tp->frto.on = false;
+	tp->frto.new_data = false;
+	/* RACK looks at the scoreboard again with what it learnt (Linux rack.advanced). */
+	tp->rack.advanced = true;
+}
+
 /* ---- tail loss probe (RFC 8985 7) ---- */
 
 void tcp_tlp_arm(struct tcp_sock *tp)
@@ -537,8 +682,13 @@ void tcp_tlp_arm(struct tcp_sock *tp)
 	pto = (pto + 999) / 1000;
 	if (pto < 10)
 		pto = 10;
-	if (rto_at && st->now_ms + pto >= rto_at)
-		return;          /* the RTO comes first anyway */
+	/* RFC 8985 7.2: "If Now() + PTO > TCP_RTO_expiration(): PTO =
+	 * TCP_RTO_expiration() - Now()": the probe then goes at the RTO's time, instead
+	 * of the RTO (tcp_timer.c runs it first and the RTO restarts after it). Giving
+	 * up the probe there instead made every lost single-segment tail (PTO = 2 SRTT +
+	 * WCDelAckT, usually past an RTO of SRTT + 200 ms) cost a full RTO episode. */
+	if (rto_at && st->now_ms + pto > rto_at)
+		pto = rto_at > st->now_ms ? rto_at - st->now_ms : 0;
 	tcp_timer_set(tp, TCPT_PTO, st->now_ms + pto);
 }
 

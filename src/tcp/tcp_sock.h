@@ -252,6 +252,8 @@ struct tcp_sock {
 	uint32_t reno_sacked;           /* non-SACK peers: duplicate ACKs as SACKed bytes */
 	uint32_t dupacks;
 	uint32_t high_seq;              /* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
+	uint32_t rescue_rxt;            /* RFC 6675 RescueRxt (valid with rescue_set) */
+	bool rescue_set;
 	uint32_t prr_delivered, prr_out, prr_recover_fs; /* RFC 6937 */
 	uint32_t reordering;            /* DupThresh (net.ipv4.tcp_reordering) */
 	/* RACK (RFC 8985 6.1). */
@@ -270,6 +272,26 @@ struct tcp_sock {
 	uint32_t tlp_high_seq;          /* RFC 8985 7.4: TLPRxtOut's sequence */
 	bool tlp_is_retrans;
 
+	/* Undoing a congestion response that proves unnecessary (tcp_recovery.c "undo";
+	 * Linux's undo_marker, undo_retrans, prior_cwnd, prior_ssthresh). */
+	struct {
+		bool on;                /* an episode that may still be undone */
+		uint32_t marker;        /* SND.UNA when the episode began */
+		int32_t retrans;        /* retransmitted segments not yet D-SACKed */
+		uint32_t prior_cwnd;    /* cwnd and ssthresh before the response */
+		uint32_t prior_ssthresh;
+		uint32_t tsval;         /* TSval of the episode's first retransmission (RFC 3522) */
+		bool tsval_set;
+	} undo;
+	/* F-RTO (RFC 5682 3.1, SACK-enhanced; Linux's tcp_frto=2). */
+	struct {
+		bool on;                /* the last RTO is under test */
+		bool new_data;          /* step 2.b: the next output pass sends new data only */
+	} frto;
+	bool ack_orig;                  /* the ACK being processed delivered a segment sent
+	                                 * before high_seq and never retransmitted (Linux's
+	                                 * FLAG_ORIG_SACK_ACKED) */
+
 	/* RTT and RTO (RFC 6298), microseconds. */
 	uint32_t srtt_us, rttvar_us, min_rtt_us;
 	uint64_t min_rtt_stamp_ms;
@@ -279,8 +301,6 @@ struct tcp_sock {
 	uint8_t probes;                 /* zero-window or keepalive probes unanswered */
 	uint64_t first_rexmit_ms;       /* when the current retransmission episode began */
 	uint64_t syn_xmit_us;           /* when our SYN (or SYN-ACK) was first sent */
-	uint32_t rto_tsval;             /* TSval of the first retransmission after an RTO
-	                                 * (Eifel detection, RFC 3522), 0 if none */
 	uint64_t last_recv_ms;          /* last segment from the peer (keepalive idle) */
 	uint64_t last_send_ms;          /* last data sent (cwnd restart after idle) */
 	uint64_t last_oow_ack_ms;       /* out-of-window ACK rate limit */
@@ -381,6 +401,8 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state s);
 /* The connection reached CLOSED (RFC 9293): unhash, stop timers, free if orphaned.
  * @tp must not be used after this returns when it was orphaned. Returns true when freed. */
 bool tcp_done(struct tcp_sock *tp);
+/* Back to a fresh CLOSED socket that may connect again (Linux's tcp_disconnect). */
+void tcp_disconnect(struct tcp_sock *tp);
 /* Abort with error @err (positive errno, 0 = none): RST if @send_rst, then tcp_done. */
 bool tcp_abort(struct tcp_sock *tp, int err, bool send_rst);
 void tcp_ehash_add(struct tcp_sock *tp);
@@ -468,6 +490,15 @@ void tcp_rack_timeout(struct tcp_sock *tp);
 void tcp_tlp_arm(struct tcp_sock *tp);
 void tcp_tlp_fire(struct tcp_sock *tp);
 void tcp_txr_clear(struct tcp_sock *tp);
+/* Undo (RFC 3522, RFC 3708, RFC 5682): a congestion response begins (before ssthresh
+ * is lowered); a retransmission of the episode went; a D-SACK [@start, @end) arrived
+ * while SND.UNA was @una; may the episode be undone on @seg; undo it. */
+void tcp_undo_start(struct tcp_sock *tp);
+void tcp_undo_retransmitted(struct tcp_sock *tp);
+void tcp_undo_dsack(struct tcp_sock *tp, uint32_t start, uint32_t end, uint32_t una);
+bool tcp_may_undo(const struct tcp_sock *tp, const struct tcp_seg *seg);
+bool tcp_packet_delayed(const struct tcp_sock *tp, const struct tcp_seg *seg);
+void tcp_undo(struct tcp_sock *tp, bool unmark_loss);
 
 /* ---- tcp_output.c ---- */
 void tcp_mark_pending(struct tcp_sock *tp);

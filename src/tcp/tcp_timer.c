@@ -14,7 +14,9 @@
  *   Fires: SYN-SENT / SYN-RECEIVED retransmit the SYN (net.ipv4.tcp_syn_retries,
  *   tcp_synack_retries, then ETIMEDOUT); otherwise an RTO: back off (5.5), mark all
  *   outstanding data lost, ssthresh from the congestion module, cwnd = 1 MSS
- *   (RFC 5681 3.1), CA_LOSS, and output retransmits from SND.UNA (5.4). After
+ *   (RFC 5681 3.1), CA_LOSS, and output retransmits from SND.UNA (5.4). The
+ *   episode is recorded for undo and, with net.ipv4.tcp_frto, put under F-RTO's
+ *   test (RFC 5682; tcp_ack.c decides from the next ACKs). After
  *   net.ipv4.tcp_retries2 expiries (8 when orphaned, as Linux's tcp_orphan_retries
  *   0), or TCP_USER_TIMEOUT ms without progress, the connection is dropped with
  *   ETIMEDOUT (or the last ICMP soft error, as Linux).
@@ -45,9 +47,10 @@
  *   holds back a partial segment for the cork; stopped when nothing waits. Fires:
  *   what was held goes out once, corked or not.
  * TCPT_PTO (tail loss probe, RFC 8985 7.2). Armed after new data is sent in the open
- *   state: PTO = 2 SRTT (+ delayed-ACK allowance with one segment in flight), never
- *   past the RTO. Fires: send new data, or retransmit the last segment, to get a
- *   SACK that lets RACK repair a tail loss without an RTO.
+ *   state, and on ACKs that advance SND.UNA: PTO = 2 SRTT (+ delayed-ACK allowance
+ *   with one segment in flight), at most until the RTO would fire. Fires (before the
+ *   RTO when both are due, which it then pushes back): send new data, or retransmit
+ *   the last segment, to get a SACK that lets RACK repair a tail loss without an RTO.
  * TIME_WAIT's 2MSL is not here: those are records (tcp_timewait.c) with their own
  * timer. Request records (tcp_listen.c) likewise carry their SYN-ACK timer.
  */
@@ -196,8 +199,16 @@ static bool tcp_timer_rexmt(struct tcp_sock *tp)
 	 * reduction, unless this is a further RTO of the same episode (the first one
 	 * already reduced it, Linux tcp_enter_loss); cwnd = loss window, 1 SMSS. */
 	tcp_cc_prepare(tp);
+	/* RFC 5682 3.1 step 1 (F-RTO, as Linux's tcp_enter_loss): test this RTO unless
+	 * a fast recovery was going on (its RTO is no news), except when the timer
+	 * expires again for the same segment (3.2). */
+	tp->frto.on = st->cfg.tcp_frto && (tp->cc.ca_state < TCP_CA_RECOVERY || tp->retries > 0);
+	tp->frto.new_data = false;
 	if (tp->cc.ca_state <= TCP_CA_DISORDER || seq_le(tp->high_seq, tp->snd.una) ||
 	    (tp->cc.ca_state == TCP_CA_LOSS && tp->retries == 0)) {
+		/* A new episode: what to go back to if it proves spurious (RFC 3522,
+		 * RFC 5682); further RTOs of the same one keep the first record. */
+		tcp_undo_start(tp);
 		if (tp->cc.ops && tp->cc.ops->ssthresh)
 			tp->cc.ssthresh = tp->cc.ops->ssthresh(&tp->cc);
 		if (tp->cc.ops && tp->cc.ops->cwnd_event)
@@ -214,8 +225,6 @@ static bool tcp_timer_rexmt(struct tcp_sock *tp)
 	tcp_timer_clear(tp, TCPT_REO);
 	tcp_mark_all_lost(tp);
 	tcp_set_ca_state(tp, TCP_CA_LOSS);
-	if (tp->retries == 0 && (tp->flags & TF_TS_OK))
-		tp->rto_tsval = tcp_now_ts(st) + tp->ts_off;
 	tp->retries++;
 	tcp_rto_backoff(tp);
 	/* 5.4: retransmit the earliest segment; 5.6: the timer restarts when it goes. */
@@ -294,12 +303,17 @@ static void tcp_timer_fire(struct us_timer *t, uint64_t now_ms)
 			tcp_mark_pending(tp);
 		}
 	}
+	if (DUE(TCPT_PTO)) {
+		tcp_tlp_fire(tp);
+		/* RFC 8985 7.2: a probe due when the RTO is goes instead of it; the
+		 * retransmission timer restarts (and restarts again when it is sent). */
+		if (tp->flags & TF_TLP_PENDING)
+			tcp_rearm_rexmt(tp);
+	}
 	if (DUE(TCPT_REXMT) && tcp_timer_rexmt(tp))
 		return;
 	if (DUE(TCPT_REO))
 		tcp_rack_timeout(tp);
-	if (DUE(TCPT_PTO))
-		tcp_tlp_fire(tp);
 	if (DUE(TCPT_CORK)) {
 		tp->uncork = true;
 		tcp_mark_pending(tp);

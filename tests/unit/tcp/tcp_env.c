@@ -36,8 +36,26 @@ struct te_link {
 	uint64_t delay_ns;
 	te_filter_fn *filter;
 	void *filter_arg;
+	te_delay_fn *delay_fn;
+	void *delay_arg;
 	uint64_t frames[2], dropped[2];
 };
+
+/* Queues @q for delivery at q->rx_ns, keeping the queue ordered by due time (a frame
+ * given extra delay is overtaken by later ones: reordering). */
+static void rx_insert(struct us_pktq *rx, struct us_pkt *q)
+{
+	struct us_pkt **pp = &rx->first;
+
+	while (*pp && (*pp)->rx_ns <= q->rx_ns)
+		pp = &(*pp)->next;
+	q->next = *pp;
+	*pp = q;
+	if (!q->next)
+		rx->last = q;
+	rx->len++;
+	rx->bytes += us_pkt_len(q);
+}
 
 static int te_rx_batch(struct us_netdev *dev, struct us_pkt **out, int max)
 {
@@ -106,7 +124,10 @@ static int te_tx_batch(struct us_netdev *dev, struct us_pkt **pkts, int n)
 			assert_non_null(q);
 			memcpy(us_pkt_put(q, len), p->data, len);
 			q->rx_ns = dev->st->now_ns + l->delay_ns;
-			us_pktq_push(&peer->rx, q);
+			if (l->delay_fn)
+				q->rx_ns += l->delay_fn(l->delay_arg, d->dir, &o, dev->st->now_ms) *
+					    US_NSEC_PER_MSEC;
+			rx_insert(&peer->rx, q);
 			us_pkt_free(p);
 		}
 	}
@@ -337,6 +358,12 @@ void te_link_set_filter(struct te_link *l, te_filter_fn *fn, void *arg)
 {
 	l->filter = fn;
 	l->filter_arg = arg;
+}
+
+void te_link_set_delay(struct te_link *l, te_delay_fn *fn, void *arg)
+{
+	l->delay_fn = fn;
+	l->delay_arg = arg;
 }
 
 uint64_t te_link_frames(const struct te_link *l, int dir) { return l->frames[dir]; }

@@ -101,6 +101,10 @@ typedef bool te_filter_fn(void *arg, int dir, const struct te_out *frame, uint64
 struct te_link *te_link_new(uint64_t delay_ms, struct us_stack **a, struct us_stack **b);
 struct us_stack *te_link_stack(struct te_link *l, int i);
 void te_link_set_filter(struct te_link *l, te_filter_fn *fn, void *arg);
+/* Extra one-way delay (ms) for a frame that passed the filter; frames are delivered in
+ * order of due time, so a delayed frame is overtaken (reordering, delay spikes). */
+typedef uint64_t te_delay_fn(void *arg, int dir, const struct te_out *frame, uint64_t now_ms);
+void te_link_set_delay(struct te_link *l, te_delay_fn *fn, void *arg);
 /* Runs both stacks until @done(@arg) (may be NULL) or @max_ms of virtual time passed.
  * 0 when done, -ETIMEDOUT, or -EDEADLK when nothing can happen any more. */
 int te_run(struct te_link *l, uint64_t max_ms, bool (*done)(void *arg), void *arg);

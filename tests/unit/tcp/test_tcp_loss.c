@@ -200,6 +200,68 @@ static void test_tail_loss_rto(void **state)
 	finish(l, &x);
 }
 
+/* A loss mid-window and one at the very tail, SACK on, RFC 6675 loss detection: the
+ * first starts recovery; nothing above the tail can be SACKed, so only the rescue
+ * retransmission (RFC 6675 4 NextSeg rule 4) repairs it without waiting for the RTO
+ * (no tail loss probe in recovery, RFC 8985 7.2). */
+/* The initial window (10 segments of 1448 bytes): all in flight at once. */
+#define RESCUE_TOTAL 14480
+
+static void test_rescue_retransmission(void **state)
+{
+	struct us_stack *a, *b;
+	struct te_link *l = te_link_new(10, &a, &b);
+	struct dropper d = { .offs = { 4000, RESCUE_TOTAL - 1 }, .n = 2 };
+	struct xfer x = { 0 };
+
+	(void)state;
+	/* RACK would find the tail by time once the first retransmission is delivered
+	 * (RFC 8985 6.2); this is about RFC 6675 alone, DupThresh loss detection. */
+	assert_int_equal(us_stack_set(a, "net.ipv4.tcp_recovery", "0"), 0);
+	te_link_set_filter(l, drop_filter, &d);
+	xfer_start(&x, a, b, 80, RESCUE_TOTAL);
+	x.shut_tx = true;   /* no FIN behind the data: the tail is really the tail */
+	assert_int_equal(te_run(l, 5000, NULL, NULL), 0);
+	xfer_step(&x);
+	assert_int_equal(te_run(l, 60000, xfer_step, &x) == 0 || x.rcvd == RESCUE_TOTAL, true);
+	assert_int_equal(x.rcvd, RESCUE_TOTAL);
+	assert_false(x.mismatch);
+	assert_int_equal(d.dropped, 2);
+	assert_int_equal(a->counters.stat[US_STAT_TcpExtTCPSACKRecovery], 1);
+	assert_int_equal(a->counters.stat[US_STAT_TcpExtTCPTimeouts], 0);
+	assert_int_equal(a->counters.stat[US_STAT_TcpRetransSegs], 2);
+	assert_int_equal(a->counters.stat[US_STAT_TcpExtTCPFastRetrans], 2);
+	finish(l, &x);
+}
+
+/* A loss mid-stream, repaired by SACK recovery; the last 88 bytes, held by Nagle
+ * until everything before them is acknowledged, go alone and are lost too. Their
+ * PTO (2 SRTT + WCDelAckT, one segment in flight) is later than the RTO (SRTT +
+ * 200 ms): RFC 8985 7.2 then sends the probe at the RTO's time instead of the RTO,
+ * which repairs the tail without a timeout and its cwnd collapse. */
+static void test_tlp_after_recovery(void **state)
+{
+	struct us_stack *a, *b;
+	struct te_link *l = te_link_new(10, &a, &b);
+	struct dropper d = { .offs = { 50000, 100000 - 1 }, .n = 2 };
+	struct xfer x = { 0 };
+
+	(void)state;
+	te_link_set_filter(l, drop_filter, &d);
+	xfer_start(&x, a, b, 80, 100000);
+	x.shut_tx = true;   /* no FIN behind the data */
+	assert_int_equal(te_run(l, 5000, NULL, NULL), 0);
+	xfer_step(&x);
+	assert_int_equal(te_run(l, 60000, xfer_step, &x) == 0 || x.rcvd == 100000, true);
+	assert_int_equal(x.rcvd, 100000);
+	assert_false(x.mismatch);
+	assert_int_equal(d.dropped, 2);
+	assert_int_equal(a->counters.stat[US_STAT_TcpExtTCPSACKRecovery], 1);
+	assert_true(a->counters.stat[US_STAT_TcpExtTCPLossProbes] >= 1);
+	assert_int_equal(a->counters.stat[US_STAT_TcpExtTCPTimeouts], 0);
+	finish(l, &x);
+}
+
 /* RACK off (net.ipv4.tcp_recovery=0): RFC 6675 DupThresh alone. */
 static void test_dupthresh_recovery(void **state)
 {
@@ -344,6 +406,8 @@ int main(void)
 		cmocka_unit_test(test_newreno_recovery),
 		cmocka_unit_test(test_tail_loss_probe),
 		cmocka_unit_test(test_tail_loss_rto),
+		cmocka_unit_test(test_rescue_retransmission),
+		cmocka_unit_test(test_tlp_after_recovery),
 		cmocka_unit_test(test_dupthresh_recovery),
 		cmocka_unit_test(test_syn_lost),
 		cmocka_unit_test(test_sim_random_loss),

@@ -66,6 +66,11 @@ void us_stack_add_poll_hook(struct us_stack *st, struct us_poll_hook *h)
 	list_add_tail(&h->link, &st->poll_hooks);
 }
 
+void us_stack_add_output_hook(struct us_stack *st, struct us_poll_hook *h)
+{
+	list_add_tail(&h->link, &st->output_hooks);
+}
+
 void us_stack_del_poll_hook(struct us_stack *st, struct us_poll_hook *h)
 {
 	(void)st;
@@ -109,6 +114,7 @@ US_API struct us_stack *us_stack_new(const struct us_stack_opts *opts)
 	}
 	st->rand_state = st->hash_key.k0 | 1;
 	list_init(&st->poll_hooks);
+	list_init(&st->output_hooks);
 	st->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (st->epoll_fd < 0)
 		goto err_free;
@@ -181,11 +187,14 @@ US_API int us_stack_poll(struct us_stack *st)
 	int frames = 0;
 
 	us_stack_update_time(st);
+	st->round_requested = false;
 	us_timer_wheel_run(&st->timers, st->now_ms);
 	for (int d = 1; d <= US_MAX_DEVS; d++)
 		if (st->devs[d])
 			frames += us_netdev_poll_rx(st->devs[d], (int)st->cfg.dev_budget);
 	list_for_each_entry_safe(h, tmp, &st->poll_hooks, link)
+		h->fn(h, st);
+	list_for_each_entry_safe(h, tmp, &st->output_hooks, link)
 		h->fn(h, st);
 	for (int d = 1; d <= US_MAX_DEVS; d++)
 		if (st->devs[d] && st->devs[d]->txq.len)
@@ -198,6 +207,8 @@ US_API uint64_t us_stack_next_deadline_ns(struct us_stack *st)
 	uint64_t next_ms = us_timer_wheel_next(&st->timers);
 	uint64_t next = next_ms == US_TIMER_NEVER ? UINT64_MAX : next_ms * US_NSEC_PER_MSEC;
 
+	if (st->round_requested)
+		return st->now_ns;
 	for (int d = 1; d <= US_MAX_DEVS; d++) {
 		struct us_netdev *dev = st->devs[d];
 		if (!dev)

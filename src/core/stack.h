@@ -6,8 +6,14 @@
  *   1. clock      st->now_ns / st->now_ms read once from st->clock
  *   2. timers     us_timer_wheel_run(now)
  *   3. ingress    per device, up to net.core.netdev_budget frames: rx -> eth/ip input
- *   4. hooks      registered per-round hooks (control server, services, sockets' egress)
- *   5. egress     per device: hand the transmit queue to the device in one batch
+ *   4. hooks      registered per-round hooks (control server, services, applications)
+ *   5. output     registered output hooks (TCP's egress: segments for what the input and
+ *                 the hooks above changed, so an application's send goes out this round)
+ *   6. devices    per device: hand the transmit queue to the device in one batch
+ *
+ * Work that must run in a round but has no deadline (a send from outside the loop)
+ * calls us_stack_request_round(): us_stack_next_deadline_ns is then "now", so an
+ * event loop or the simulator runs a round at once instead of sleeping.
  *
  * Each protocol module keeps its state behind a pointer here and provides
  * <module>_init(st) / <module>_fini(st), called by us_stack_new/us_stack_free.
@@ -71,6 +77,8 @@ struct us_stack {
 	struct us_sock_table *socks;     /* socket/ */
 
 	struct list_head poll_hooks;
+	struct list_head output_hooks;
+	bool round_requested;            /* us_stack_request_round since the round began */
 };
 
 /* A pseudo-random 32-bit value for non-security uses (jitter, IP ids are keyed elsewhere). */
@@ -81,5 +89,10 @@ void us_stack_update_time(struct us_stack *st);
 
 void us_stack_add_poll_hook(struct us_stack *st, struct us_poll_hook *h);
 void us_stack_del_poll_hook(struct us_stack *st, struct us_poll_hook *h);
+/* A hook of phase 5: runs after every poll hook of the round (and is removed with
+ * us_stack_del_poll_hook). */
+void us_stack_add_output_hook(struct us_stack *st, struct us_poll_hook *h);
+/* Asks for a poll round as soon as possible (see the phases above). */
+static inline void us_stack_request_round(struct us_stack *st) { st->round_requested = true; }
 
 #endif

@@ -4,11 +4,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/config.h"
 #include "core/counters.h"
 #include "ctl/server.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_cc.h"
 #include "ustack/ustack.h"
 
 /* ---- stat ---- */
@@ -99,6 +102,42 @@ int ctl_cmd_stat(struct ctl_client *c, int argc, char **argv)
 
 /* ---- set / get / settings ---- */
 
+/* The one setting whose value is a name, not a number (us_stack_set takes it; the
+ * TCP module keeps it). */
+#define CC_SETTING "net.ipv4.tcp_congestion_control"
+#define CC_SETTING_DEFAULT "cubic"
+#define CC_SETTING_DOC "congestion control of new connections"
+
+/* Reads it back as an application would see it: the algorithm a new TCP socket
+ * starts with (what TCP_CONGESTION reports). 0, or -ENOBUFS (no socket could be had). */
+static int cc_setting_get(struct us_stack *st, char *buf, size_t len)
+{
+	struct tcp_sock *tp = tcp_sock_new(st);
+	struct tcp_conn_info ci;
+
+	if (!tp)
+		return -ENOBUFS;
+	tcp_sock_info(tp, &ci);
+	snprintf(buf, len, "%s", ci.cc ? ci.cc : "");
+	tcp_close(tp); /* never connected: freed at once, nothing counted */
+	return 0;
+}
+
+/* Prints (or adds to @j) "KEY = name" for the string setting. */
+static int cc_setting_show(struct ctl_client *c, struct us_json *j)
+{
+	char name[32];
+	int err = cc_setting_get(c->st, name, sizeof(name));
+
+	if (err)
+		return err;
+	if (j)
+		us_json_kv_str(j, CC_SETTING, name);
+	else
+		ctl_printf(c, "%s = %s\n", CC_SETTING, name);
+	return 0;
+}
+
 static int setting_error(struct ctl_client *c, const char *key, const char *value, int err)
 {
 	const struct us_config_desc *d;
@@ -155,10 +194,21 @@ int ctl_cmd_set(struct ctl_client *c, int argc, char **argv)
 
 		*eq = '\0';
 		err = us_stack_set(c->st, key, value);
+		if (err == -ENOENT && !strcmp(key, CC_SETTING)) {
+			if (c->json)
+				us_buf_free(&b);
+			ctl_eprintf(c, "ustack: set: %s: unknown algorithm \"%s\" "
+				       "(available: %s)\n", key, value, tcp_cc_available());
+			return CTL_EXIT_FAIL;
+		}
 		if (err) {
 			if (c->json)
 				us_buf_free(&b);
 			return setting_error(c, key, value, err);
+		}
+		if (!strcmp(key, CC_SETTING)) {
+			cc_setting_show(c, c->json ? &j : NULL);
+			continue;
 		}
 		us_stack_get(c->st, key, &now);
 		if (c->json)
@@ -180,6 +230,25 @@ int ctl_cmd_get(struct ctl_client *c, int argc, char **argv)
 
 	if (argc != 2)
 		return ctl_usage(c, "get KEY");
+	if (!strcmp(argv[1], CC_SETTING)) {
+		struct us_buf b;
+		struct us_json j;
+
+		if (!c->json) {
+			err = cc_setting_show(c, NULL);
+			return err ? ctl_fail(c, "get", err) : CTL_EXIT_OK;
+		}
+		ctl_json_start(&b, &j);
+		us_json_obj_begin(&j);
+		err = cc_setting_show(c, &j);
+		if (err) {
+			us_buf_free(&b);
+			return ctl_fail(c, "get", err);
+		}
+		us_json_obj_end(&j);
+		ctl_json_emit(c, &b, &j);
+		return CTL_EXIT_OK;
+	}
 	err = us_stack_get(c->st, argv[1], &v);
 	if (err == -ENOENT) {
 		ctl_eprintf(c, "ustack: get: unknown setting \"%s\" (see ustack settings)\n", argv[1]);
@@ -233,6 +302,29 @@ int ctl_cmd_settings(struct ctl_client *c, int argc, char **argv)
 			ctl_printf(c, "%-46s = %-9" PRId64 " # %s (default %" PRId64 ", %" PRId64
 				      "..%" PRId64 ")\n",
 				   d->name, v, d->doc, d->def, d->min, d->max);
+		}
+	}
+	/* The string setting: its value is a name (min/max null in JSON). */
+	{
+		char name[32];
+
+		if (cc_setting_get(st, name, sizeof(name)) < 0)
+			snprintf(name, sizeof(name), "?");
+		if (c->json) {
+			us_json_obj_begin(&j);
+			us_json_kv_str(&j, "name", CC_SETTING);
+			us_json_kv_str(&j, "value", name);
+			us_json_kv_str(&j, "default", CC_SETTING_DEFAULT);
+			us_json_key(&j, "min");
+			us_json_null(&j);
+			us_json_key(&j, "max");
+			us_json_null(&j);
+			us_json_kv_str(&j, "meaning", CC_SETTING_DOC);
+			us_json_kv_str(&j, "available", tcp_cc_available());
+			us_json_obj_end(&j);
+		} else {
+			ctl_printf(c, "%-46s = %-9s # %s (default %s; %s)\n", CC_SETTING, name,
+				   CC_SETTING_DOC, CC_SETTING_DEFAULT, tcp_cc_available());
 		}
 	}
 	/* The per-device switches (net.ipv4.conf.DEV.forwarding). */

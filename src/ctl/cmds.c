@@ -2,8 +2,9 @@
  * cmds.c - the command table of the control protocol, the usage text, and the
  * helpers every command shares. The commands themselves are in cmd_show.c
  * (link, addr, route, neigh), cmd_conf.c (stat, set, get, settings, capture),
- * cmd_ss.c (ss) and ping.c. Their output is modelled on iproute2 (`ip addr`, `ip route`,
- * `ip neigh`), nstat and iputils ping, so it reads like the kernel's.
+ * cmd_ss.c (ss), ping.c and tcpc.c (tcp connect). Their output is modelled on
+ * iproute2 (`ip addr`, `ip route`, `ip neigh`), nstat and iputils ping, so it reads
+ * like the kernel's.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,7 +23,8 @@ const char ctl_usage_text[] =
 	"  addr [show] [dev DEV]                  IPv4 addresses\n"
 	"  addr add|del A.B.C.D/LEN dev DEV\n"
 	"  route [show] [table main|local|all]    routing tables\n"
-	"  route get A.B.C.D                      the route a datagram would take\n"
+	"  route show cache                       the path MTU cache (RFC 1191)\n"
+	"  route get A.B.C.D                      the route a datagram would take (and its path MTU)\n"
 	"  route add [TYPE] PREFIX|default [via GW] [dev DEV] [metric N]\n"
 	"  route del [TYPE] PREFIX|default        TYPE: unicast|blackhole|unreachable|prohibit\n"
 	"  neigh [show] [dev DEV]                 the neighbour (ARP) cache\n"
@@ -31,6 +33,16 @@ const char ctl_usage_text[] =
 	"  ss [-t] [-u] [-l] [-a] [-i] [-o]       sockets, as ss -tuna (-l listening, -a all,\n"
 	"                                         -i TCP internals, -o timers)\n"
 	"  ping [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] DEST\n"
+	"  tcp connect ADDR PORT [OPTIONS]        the stack as a TCP client, one line per phase\n"
+	"      --send N           send N bytes of the /bytes/N stream (SHA-256 reported)\n"
+	"      --write-size B     bytes per send call (default 65536, 1..1048576)\n"
+	"      --recv             read until the peer's FIN (count, SHA-256)\n"
+	"      --shutdown         half-close (FIN) once everything is sent\n"
+	"      --keepalive I,N,C  SO_KEEPALIVE, TCP_KEEPIDLE I s, TCP_KEEPINTVL N s, TCP_KEEPCNT C\n"
+	"      --hold S           stay connected S seconds at the end\n"
+	"      --nodelay  --cc NAME  --bind ADDR[:PORT]\n"
+	"      --timeout S        give up (reset) after S seconds (default 30, max 3600)\n"
+	"      --no-hash          no SHA-256 (for speed)\n"
 	"  set KEY=VALUE [KEY=VALUE ...]          change settings (sysctl names)\n"
 	"  get KEY | settings                     one setting / all settings\n"
 	"  capture start|stop DEV FILE            pcap capture of a device's frames\n"
@@ -39,6 +51,8 @@ const char ctl_usage_text[] =
 	"Daemon options (each --addr/--mtu/--mac applies to the most recent device):\n"
 	"  --name NAME          control socket $USTACK_RUNDIR/NAME.sock (default /run/ustack)\n"
 	"  --tap IFNAME         create or attach to a TAP device (repeatable)\n"
+	"  --tun IFNAME         create or attach to a TUN device (bare IP, no ARP; repeatable)\n"
+	"  --packet IFNAME      drive an existing Ethernet interface (veth, NIC) through AF_PACKET\n"
 	"  --addr A.B.C.D/LEN   an address of the device (repeatable)\n"
 	"  --mtu N  --mac MAC   the device's MTU and MAC address\n"
 	"  --gateway A.B.C.D    default route\n"
@@ -77,6 +91,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "settings", ctl_cmd_settings },
 	{ "capture", ctl_cmd_capture },
 	{ "ss", ctl_cmd_ss },
+	{ "tcp", ctl_cmd_tcp },
 };
 
 bool ctl_command_known(const char *name)

@@ -23,7 +23,7 @@
 #include "ctl/json.h"
 #include "ustack/ctl.h"
 
-#define CTL_MAX_CLIENTS 16
+#define CTL_MAX_CLIENTS 80 /* room for 64 `tcp connect` jobs (tcpc.h) and the rest */
 #define CTL_OUT_MAX (16u << 20)                  /* unsent output bytes per client */
 #define CTL_REQ_TIMEOUT_NS (5 * US_NSEC_PER_SEC) /* to send the request after connecting */
 #define CTL_CWD_MAX 4096
@@ -97,7 +97,7 @@ int ctl_client_path(const struct ctl_client *c, const char *path, char *buf, siz
 typedef int ctl_cmd_fn(struct ctl_client *c, int argc, char **argv);
 
 ctl_cmd_fn ctl_cmd_link, ctl_cmd_addr, ctl_cmd_route, ctl_cmd_neigh, ctl_cmd_stat, ctl_cmd_set,
-	ctl_cmd_get, ctl_cmd_settings, ctl_cmd_capture, ctl_cmd_ping, ctl_cmd_ss;
+	ctl_cmd_get, ctl_cmd_settings, ctl_cmd_capture, ctl_cmd_ping, ctl_cmd_ss, ctl_cmd_tcp;
 
 /* Runs a request's argv (after the global options the client handled). */
 int ctl_dispatch(struct ctl_client *c, int argc, char **argv);

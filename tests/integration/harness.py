@@ -157,12 +157,15 @@ def ping_received(out):
 class Daemon:
     """One `ustack daemon` process (in a namespace or not) plus its CLI."""
 
-    def __init__(self, name, args, ns=None, rundir=None, ready_timeout=15):
+    def __init__(self, name, args, ns=None, rundir=None, ready_timeout=15, asan_options=None):
         self.name = name
         self.ns = ns
         self.rundir = rundir or tempfile.mkdtemp(prefix="ust-run-")
         self._own_rundir = rundir is None
         self.env = sanitizer_env()
+        if asan_options:
+            # Appended: later options win (e.g. quarantine_size_mb for RSS checks).
+            self.env["ASAN_OPTIONS"] += ":" + asan_options
         self.env["USTACK_RUNDIR"] = self.rundir
         self.errpath = os.path.join(self.rundir, f"{name}.stderr")
         self.stdout_lines = []
@@ -394,6 +397,33 @@ class NsHelper:
             r["reply"] = bytes.fromhex(r["reply"])
         return r
 
+    # -- TCP (a kernel client socket kept open across calls; sniffing; injection)
+    def tcp_connect(self, dst, port, timeout=5.0):
+        """Connects a kernel TCP socket of the namespace; returns {"id", "lport"}."""
+        return self.call({"op": "tcp_connect", "dst": dst, "port": port, "timeout": timeout},
+                         timeout=timeout + 10)
+
+    def tcp_echo(self, sid, payload, timeout=5.0, sniff=None, settle=0.3):
+        """Sends @payload on socket @sid and reads as many bytes back. @sniff
+        ({"iface", "host", "port"}) returns the segments seen meanwhile in "pkts"."""
+        r = self.call({"op": "tcp_echo", "id": sid, "payload": payload.hex(), "timeout": timeout,
+                       "sniff": sniff, "settle": settle}, timeout=timeout + settle + 10)
+        r["reply"] = bytes.fromhex(r["reply"])
+        return r
+
+    def tcp_send(self, sid, payload):
+        return self.call({"op": "tcp_send", "id": sid, "payload": payload.hex()})
+
+    def tcp_close(self, sid):
+        return self.call({"op": "tcp_close", "id": sid})
+
+    def inject(self, iface, frames, sniff=None, wait=0.5, timeout=60):
+        """Sends raw frames on @iface (one AF_PACKET socket, fast); with @sniff, the
+        TCP segments seen until @wait seconds after the last one are in "pkts"."""
+        return self.call({"op": "inject", "iface": iface,
+                          "frames": [bytes(f).hex() for f in frames], "sniff": sniff,
+                          "wait": wait}, timeout=timeout + wait)
+
     def close(self):
         if self.proc.poll() is None:
             try:
@@ -430,8 +460,9 @@ class Env:
         self.tmpdirs.append(d)
         return d
 
-    def daemon(self, args, ns=None, name=None):
-        d = Daemon(name or unique_name("ud"), args, ns=ns.name if ns else None)
+    def daemon(self, args, ns=None, name=None, asan_options=None):
+        d = Daemon(name or unique_name("ud"), args, ns=ns.name if ns else None,
+                   asan_options=asan_options)
         self.daemons.append(d)
         return d
 
@@ -441,13 +472,15 @@ class Env:
         return h
 
     def stack(self, extra_args=(), tap="tp0", stack_addr=STACK_ADDR + "/24",
-              kernel_addr=KERNEL_ADDR + "/24", configure_kernel=True, before_kernel=None):
+              kernel_addr=KERNEL_ADDR + "/24", configure_kernel=True, before_kernel=None,
+              asan_options=None):
         """The common topology: namespace NS, the daemon on TAP @tap in it, the kernel
         side of the TAP configured with @kernel_addr. @before_kernel(daemon) runs after
-        the daemon is ready and before the kernel side comes up (e.g. `ustack set`)."""
+        the daemon is ready and before the kernel side comes up (e.g. `ustack set`).
+        @asan_options are appended to the daemon's ASAN_OPTIONS."""
         ns = self.netns()
         d = self.daemon(["--tap", tap, "--addr", stack_addr] + list(extra_args), ns=ns,
-                        name=ns.name)
+                        name=ns.name, asan_options=asan_options)
         if before_kernel:
             before_kernel(d)
         if configure_kernel:

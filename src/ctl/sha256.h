@@ -7,6 +7,7 @@
 #ifndef US_CTL_SHA256_H
 #define US_CTL_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,9 @@ void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *data, size_t len);
 /* Pads, writes the digest; @s must be initialised again before reuse. */
 void sha256_final(struct sha256 *s, uint8_t out[SHA256_DIGEST_LEN]);
+/* For tests: use the SHA extensions (@on, when the CPU has them) or the portable code.
+ * Returns whether the asked implementation is in use. By default the fastest is used. */
+bool sha256_use_accel(bool on);
 /* Lower-case hex of a digest, NUL-terminated. */
 void sha256_hex(const uint8_t digest[SHA256_DIGEST_LEN], char out[SHA256_HEX_LEN]);
 

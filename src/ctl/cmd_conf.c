@@ -63,6 +63,16 @@ static void stat_json(struct ctl_client *c)
 		us_json_obj_end(&j);
 	}
 	us_json_obj_end(&j);
+	/* The packet buffer pool: what bounded memory means for packets (core/pkt.h). */
+	us_json_key(&j, "pool");
+	us_json_obj_begin(&j);
+	us_json_kv_u64(&j, "in_use", st->pool.in_use);
+	us_json_kv_u64(&j, "total", st->pool.total);
+	us_json_kv_u64(&j, "max", st->pool.max);
+	us_json_kv_u64(&j, "large_in_use", st->pool.large_in_use);
+	us_json_kv_u64(&j, "large_max", st->pool.large_max);
+	us_json_kv_u64(&j, "alloc_failures", st->pool.alloc_failures);
+	us_json_obj_end(&j);
 	us_json_obj_end(&j);
 	ctl_json_emit(c, &b, &j);
 }
@@ -97,6 +107,11 @@ int ctl_cmd_stat(struct ctl_client *c, int argc, char **argv)
 			   us_drop_name((enum us_drop_reason)r), v,
 			   us_drop_doc((enum us_drop_reason)r));
 	}
+	if (all)
+		ctl_printf(c, "# packet buffers: %u in use of %u allocated (bound %u), large %u of %u, "
+			      "%" PRIu64 " allocation failures\n",
+			   st->pool.in_use, st->pool.total, st->pool.max, st->pool.large_in_use,
+			   st->pool.large_max, st->pool.alloc_failures);
 	return CTL_EXIT_OK;
 }
 

@@ -339,8 +339,11 @@ def test_syn_flood_with_cookies(env, tmp_path):
         f"{rtx} SYN-ACK retransmissions in {elapsed:.1f} s: SYN queue not bounded by {synq_max}"
     assert rss_max - rss0 <= RSS_GROWTH_MAX_KB, \
         f"VmRSS grew from {rss0} to {rss_max} kB during the flood"
-    # The packet pool never ran dry (its use is not shown by `ustack stat`).
+    # The packet pool never ran dry, and the flood left no buffer behind.
     assert delta(dr1, dr0, "NOMEM") == 0
+    pool = d.clij("stat")["pool"]
+    assert pool["alloc_failures"] == 0 and pool["total"] <= pool["max"], pool
+    assert pool["in_use"] <= 64, pool
 
     # Forged final ACKs (no SYN before them, so no valid cookie) are refused with a
     # reset, while the listener still checks cookies (2 minutes after an overflow).
@@ -412,8 +415,11 @@ def test_syn_flood_without_cookies(env, tmp_path):
     assert rtx >= synq_max, f"{rtx} SYN-ACK retransmissions: the queue never filled?"
     assert rss_max - rss0 <= RSS_GROWTH_MAX_KB, \
         f"VmRSS grew from {rss0} to {rss_max} kB during the flood"
-    # The packet pool never ran dry (its use is not shown by `ustack stat`).
+    # The packet pool never ran dry, and the flood left no buffer behind.
     assert delta(dr1, dr0, "NOMEM") == 0
+    pool = d.clij("stat")["pool"]
+    assert pool["alloc_failures"] == 0 and pool["total"] <= pool["max"], pool
+    assert pool["in_use"] <= 64, pool
 
     s.assert_answers_ping()
     # The records drain within 3 s; curl's own SYN retries cover the rest.

@@ -76,8 +76,12 @@ static void oow_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		}
 		tp->last_oow_ack_ms = st->now_ms;
 	}
+	/* Sent now, not at the end of the round (Linux tcp_send_dupack): each duplicate
+	 * in a receive batch gets its own ACK, with its D-SACK (RFC 2883 4.1.1). */
 	tp->flags |= TF_ACKNOW;
-	tcp_mark_pending(tp);
+	tcp_send_ack(tp);
+	if (tp->flags & TF_ACKNOW)
+		tcp_mark_pending(tp);   /* not sent (device queue full): the egress phase retries */
 }
 
 static void drop(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason r)
@@ -257,6 +261,8 @@ static int reset_errno(enum tcp_state s)
 		return ECONNRESET;
 	}
 }
+
+static void tcp_ack_snd_check(struct tcp_sock *tp);
 
 static void tcp_input_synced(struct tcp_sock *tp, struct tcp_seg *seg)
 {
@@ -450,6 +456,24 @@ static void tcp_input_synced(struct tcp_sock *tp, struct tcp_seg *seg)
 		tcp_wake(tp);
 	}
 	us_pkt_free(seg->p);
+	tcp_ack_snd_check(tp);
+}
+
+/* An ACK that is due after this segment goes out now, from the input path, not at
+ * the end of the poll round (Linux __tcp_ack_snd_check -> tcp_send_ack). A round
+ * takes up to net.core.netdev_budget frames, each possibly a 64 KB GSO super-frame:
+ * one ACK per round would acknowledge megabytes at once and starve the sender of
+ * ACK clock and SACK information. RFC 5681 4.2 / RFC 9293 3.8.6.3: an ACK at least
+ * for every second full-sized segment, and at once for out-of-order data and data
+ * filling a hole - tcp_ack_schedule decided which (TF_ACKNOW); the rest waits for
+ * the delayed-ACK timer. Data the egress phase sends later carries the ACK too. */
+static void tcp_ack_snd_check(struct tcp_sock *tp)
+{
+	if (!(tp->flags & TF_ACKNOW))
+		return;
+	tcp_send_ack(tp);
+	if (tp->flags & TF_ACKNOW)
+		tcp_mark_pending(tp);   /* not sent (device queue full): the egress phase retries */
 }
 
 void tcp_rcv_state(struct tcp_sock *tp, struct tcp_seg *seg)

@@ -1,9 +1,12 @@
 /*
  * tcp_output.c - "what may I send now": the only place that decides what a
  * connection transmits. Runs in the egress phase (tcp_flush_pending, a poll hook)
- * for every connection that input, timers or the API marked pending, so ACKs
- * are batched per round and input never re-enters output (STYLE.md Part 3,
- * example 5).
+ * for every connection that input, timers or the API marked pending, so data
+ * is sent once per round and input never re-enters output (STYLE.md Part 3,
+ * example 5). One exception: a bare ACK that is due (every second full segment,
+ * out-of-order data, a duplicate) goes at once from the input path (tcp_send_ack,
+ * as Linux's __tcp_ack_snd_check), since a round's receive batch can hold
+ * megabytes.
  *
  * One pass of tcp_output(), in order:
  *   1. handshake: SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED after a simultaneous open);

@@ -512,6 +512,71 @@ static void test_delayed_ack(void **state)
 	te_stack_free(pe.st);
 }
 
+/* A burst of full-sized segments received in one poll round (one receive batch, as
+ * up to net.core.netdev_budget frames are): RFC 5681 4.2 asks for an ACK at least for
+ * every second full-sized segment, so 20 segments get 10 ACKs, each acknowledging
+ * two more segments (Linux sends them from the input path, __tcp_ack_snd_check).
+ * Before the fix the whole batch got one ACK at the end of the round. Then a hole
+ * and the segment filling it, in the same batch: both ACKed at once. */
+static void test_ack_rate_in_one_batch(void **state)
+{
+	enum { N = 20, MSS = 1448 };
+	struct peer pe;
+	struct tcp_sock *tp;
+	struct te_out o;
+	uint8_t seg[MSS];
+	uint32_t base;
+
+	(void)state;
+	memset(seg, 'b', sizeof(seg));
+	setup_peer(&pe);
+	tp = open_active(&pe, 5013, true, 7);
+	tp->rcv.quick = 0;          /* past the quick-ack start */
+	assert_true(tcp_rcv_wnd(tp) >= N * MSS);
+	base = pe.snd_nxt;
+	for (int i = 0; i < N; i++)
+		peer_send(&pe, TCP_ACK, seg, MSS, 1024);
+	te_poll(pe.st);
+	assert_int_equal(te_tx_count(pe.dev), N / 2);
+	for (int i = 1; i <= N / 2; i++) {
+		pop(&pe, &o);
+		assert_int_equal(o.th.flags, TCP_ACK);
+		assert_int_equal(o.len, 0);
+		assert_int_equal(o.th.ack, base + (uint32_t)i * 2 * MSS);
+	}
+	/* Drain what we received so the window stays open. */
+	{
+		static uint8_t sink[N * MSS];
+		struct iovec iov = { sink, sizeof(sink) };
+
+		assert_int_equal(tcp_recv(tp, &iov, 1, 0), N * MSS);
+	}
+	te_tx_clear(pe.dev);
+	/* Segment 2 first (out of order: duplicate ACK with SACK), then segment 1 (fills
+	 * the hole: ACK of both), in one batch. */
+	tp->rcv.quick = 0;
+	base = pe.snd_nxt;
+	pe.snd_nxt = base + MSS;
+	peer_send(&pe, TCP_ACK, seg, MSS, 1024);
+	pe.snd_nxt = base;
+	peer_send(&pe, TCP_ACK, seg, MSS, 1024);
+	pe.snd_nxt = base + 2 * MSS;
+	te_poll(pe.st);
+	assert_int_equal(te_tx_count(pe.dev), 2);
+	pop(&pe, &o);
+	assert_int_equal(o.th.ack, base);
+	assert_int_equal(o.th.opts.sack_count, 1);
+	pop(&pe, &o);
+	assert_int_equal(o.th.ack, base + 2 * MSS);
+	assert_int_equal(o.th.opts.sack_count, 0);
+	te_tx_clear(pe.dev);
+	tcp_abort(tp, 0, false);
+	tcp_close(tp);
+	te_tx_clear(pe.dev);
+	te_assert_no_conns(pe.st);
+	te_stack_free(pe.st);
+}
+
 /* ---- persist timer (RFC 9293 3.8.6.1) ---- */
 
 static void test_zero_window_probe(void **state)
@@ -803,6 +868,7 @@ int main(void)
 		cmocka_unit_test(test_challenge_ack_limit),
 		cmocka_unit_test(test_paws),
 		cmocka_unit_test(test_delayed_ack),
+		cmocka_unit_test(test_ack_rate_in_one_batch),
 		cmocka_unit_test(test_zero_window_probe),
 		cmocka_unit_test(test_rto_backoff),
 		cmocka_unit_test(test_simultaneous_open),

@@ -40,6 +40,17 @@ void tcp_cc_prepare(struct tcp_sock *tp)
 	tp->cc.app_limited = !(tp->flags & TF_CWND_LIMITED);
 }
 
+void tcp_cc_prepare_event(struct tcp_sock *tp)
+{
+	tcp_cc_prepare(tp);
+	/* The ssthresh hook's in_flight is RFC 5681 eq. 4's FlightSize, "the amount of
+	 * outstanding data in the network": SND.NXT - SND.UNA, not RFC 6675's pipe.
+	 * By the time of a fast retransmit, pipe has already lost the DupThresh segments
+	 * that were SACKed (or counted by duplicate ACKs) and the segment deemed lost:
+	 * 3 duplicate ACKs out of 10 segments gave ssthresh 3 segments instead of 5. */
+	tp->cc.in_flight = tp->snd.nxt - tp->snd.una;
+}
+
 void tcp_set_ca_state(struct tcp_sock *tp, uint8_t s)
 {
 	if (tp->cc.ca_state == s)
@@ -222,7 +233,7 @@ static void tlp_ack(struct tcp_sock *tp, const struct tcp_seg *seg, bool dsack)
 		 * a loss happened, repaired by the probe; the congestion response is due
 		 * (as a CWR: reduce without retransmitting). */
 		US_INC(tp->st, TcpExtTCPLossProbeRecovery);
-		tcp_cc_prepare(tp);
+		tcp_cc_prepare_event(tp);
 		if (tp->cc.ops && tp->cc.ops->ssthresh && !tp->cc.ops->cong_control) {
 			tp->cc.ssthresh = tp->cc.ops->ssthresh(&tp->cc);
 			if (tp->cc.cwnd > tp->cc.ssthresh)

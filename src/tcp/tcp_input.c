@@ -245,15 +245,17 @@ static bool paws_reject(const struct tcp_sock *tp, const struct tcp_seg *seg)
 
 static int reset_errno(enum tcp_state s)
 {
-	/* Linux tcp_reset: what the application sees for a reset in each state. */
+	/* Linux tcp_reset: what the application sees for a reset in each state:
+	 * ECONNREFUSED only in SYN-SENT (the peer refused our SYN), EPIPE in CLOSE-WAIT
+	 * (the peer's FIN came already: the application may only write), ECONNRESET in
+	 * every other state - SYN-RECEIVED, CLOSING and LAST-ACK included (RFC 9293
+	 * 3.10.7.4 second step: "any outstanding RECEIVEs and SEND should receive
+	 * 'reset' responses"). */
 	switch (s) {
 	case TCP_SYN_SENT:
-	case TCP_SYN_RECEIVED:
 		return ECONNREFUSED;
 	case TCP_CLOSE_WAIT:
 		return EPIPE;
-	case TCP_CLOSING:
-	case TCP_LAST_ACK:
 	case TCP_TIME_WAIT:
 	case TCP_CLOSED:
 		return 0;

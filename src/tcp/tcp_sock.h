@@ -262,6 +262,7 @@ struct tcp_sock {
 		uint32_t order;         /* and its send order (tie-break, RFC 8985 6.2) */
 		uint32_t end_seq;       /* RACK.end_seq */
 		uint32_t fack;          /* highest end sequence delivered (RACK.fack) */
+		bool fack_set;          /* fack holds a delivered segment's end */
 		uint32_t rtt_us;        /* RACK.rtt */
 		uint32_t reo_wnd_mult;
 		uint32_t reo_wnd_persist;
@@ -459,6 +460,8 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 void tcp_update_wnd(struct tcp_sock *tp, const struct tcp_seg *seg);
 /* The congestion-control snapshot fields updated before a hook call. */
 void tcp_cc_prepare(struct tcp_sock *tp);
+/* As tcp_cc_prepare, for a congestion event: cc.in_flight = FlightSize (SND.NXT - SND.UNA). */
+void tcp_cc_prepare_event(struct tcp_sock *tp);
 void tcp_set_ca_state(struct tcp_sock *tp, uint8_t s);
 void tcp_sndbuf_expand(struct tcp_sock *tp);
 

@@ -228,6 +228,27 @@ static bool seq_acceptable(const struct tcp_sock *tp, const struct tcp_seg *seg,
 	return true;
 }
 
+/* Linux tcp_disordered_ack: a segment that PAWS would reject only because its
+ * timestamp is a little old, but that is a pure duplicate ACK - no data, exactly at
+ * RCV.NXT, acknowledging SND.UNA, not updating the window (RFC 9293 3.10.7.4's
+ * SND.WL1/WL2 test) - and whose timestamp is less than one RTO behind TS.Recent.
+ * RFC 7323 5.3 (R1 note) and 5.8: ACKs may be reordered with the data segments that
+ * set TS.Recent (the peer stamps an ACK, then sends data stamped later, and the two
+ * cross in the network, or the peer's sends are reordered); such an ACK carries
+ * nothing PAWS protects (no data to be corrupted by an old duplicate), while
+ * dropping it loses a duplicate ACK that fast retransmit or SACK recovery counts. */
+static bool disordered_ack(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	const struct tcp_opts *o = &seg->th->opts;
+	uint32_t wnd = (uint32_t)seg->th->window << tp->snd.wscale;
+	bool may_update_wnd = seq_gt(seg->ack, tp->snd.una) || seq_gt(seg->seq, tp->snd.wl1) ||
+			      (seg->seq == tp->snd.wl1 && (wnd > tp->snd.wnd || wnd == 0));
+
+	return (seg->flags & TCP_ACK) && seg->len == 0 && seg->end_seq == seg->seq &&
+	       seg->seq == tp->rcv.nxt && seg->ack == tp->snd.una && !may_update_wnd &&
+	       (int32_t)(tp->ts_recent - o->tsval) <= (int32_t)tcp_rto_ms(tp);
+}
+
 /* RFC 7323 5.3 R1: PAWS. True when the segment must be rejected. */
 static bool paws_reject(const struct tcp_sock *tp, const struct tcp_seg *seg)
 {
@@ -240,7 +261,7 @@ static bool paws_reject(const struct tcp_sock *tp, const struct tcp_seg *seg)
 	/* 5.5: TS.Recent older than 24 days is invalid (the clock may have wrapped). */
 	if (tp->st->now_ms - tp->ts_recent_ms > TCP_PAWS_24DAYS_MS)
 		return false;
-	return true;
+	return !disordered_ack(tp, seg);
 }
 
 static int reset_errno(enum tcp_state s)

@@ -463,6 +463,71 @@ static void test_paws(void **state)
 	te_stack_free(pe.st);
 }
 
+/* PAWS and reordered ACKs (Linux tcp_disordered_ack, RFC 7323 5.3 R1 note): a pure
+ * duplicate ACK whose timestamp is older than TS.Recent (by less than an RTO) is not
+ * dropped - it still counts as a duplicate ACK. The same ACK updating the window, or
+ * carrying data, is still rejected. */
+static void test_paws_disordered_ack(void **state)
+{
+	struct peer pe;
+	struct tcp_sock *tp;
+	struct te_out o;
+	char data[3] = "xyz";
+	struct iovec iov = { data, sizeof(data) };
+	uint32_t recent;
+
+	(void)state;
+	setup_peer(&pe);
+	tp = open_active(&pe, 5014, true, 7);
+	peer_send(&pe, TCP_ACK, "ab", 2, 1024);
+	te_poll(pe.st);
+	pop(&pe, &o);
+	recent = pe.tsval;
+	assert_int_equal(tp->ts_recent, recent);
+	/* Something in flight, so an ACK of SND.UNA is a duplicate. */
+	assert_int_equal(tcp_send(tp, &iov, 1, 0), 3);
+	te_poll(pe.st);
+	pop(&pe, &o);
+	assert_int_equal(o.len, 3);
+	te_tx_clear(pe.dev);
+	/* A first duplicate ACK, stamped later: TS.Recent and SND.WL1 follow it. */
+	pe.tsval = recent + 19;     /* te_peer_send stamps tsval + 1 */
+	peer_send(&pe, TCP_ACK, NULL, 0, 1024);
+	te_poll(pe.st);
+	recent += 20;
+	assert_int_equal(tp->ts_recent, recent);
+	assert_int_equal(tp->dupacks, 1);
+	/* A second one stamped 10 ms before it (sent earlier, overtaken): accepted. */
+	pe.tsval = recent - 11;
+	peer_send(&pe, TCP_ACK, NULL, 0, 1024);
+	te_poll(pe.st);
+	assert_int_equal(pe.st->counters.stat[US_STAT_TcpExtPAWSEstab], 0);
+	assert_int_equal(pe.st->counters.drop[US_DROP_TCP_PAWS], 0);
+	assert_int_equal(tp->dupacks, 2);
+	assert_int_equal(te_tx_count(pe.dev), 0);
+	assert_int_equal(tp->ts_recent, recent);    /* an old stamp never moves TS.Recent */
+	/* The same ACK opening the window would update state: PAWS drops it. */
+	pe.tsval = recent - 11;
+	peer_send(&pe, TCP_ACK, NULL, 0, 2048);
+	te_poll(pe.st);
+	assert_int_equal(pe.st->counters.stat[US_STAT_TcpExtPAWSEstab], 1);
+	assert_int_equal(pe.st->counters.drop[US_DROP_TCP_PAWS], 1);
+	assert_int_equal(tp->dupacks, 2);
+	/* Older than TS.Recent by more than the RTO: dropped too. */
+	pe.tsval = recent - 1 - tcp_rto_ms(tp) - 1;
+	peer_send(&pe, TCP_ACK, NULL, 0, 1024);
+	te_poll(pe.st);
+	assert_int_equal(pe.st->counters.stat[US_STAT_TcpExtPAWSEstab], 2);
+	assert_int_equal(tp->dupacks, 2);
+	/* Data with an old stamp is never excepted (test_paws). */
+	te_tx_clear(pe.dev);
+	tcp_abort(tp, 0, false);
+	tcp_close(tp);
+	te_tx_clear(pe.dev);
+	te_assert_no_conns(pe.st);
+	te_stack_free(pe.st);
+}
+
 /* ---- delayed ACKs (RFC 1122 4.2.3.2, RFC 5681 4.2) ---- */
 
 static void test_delayed_ack(void **state)
@@ -867,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_challenge_acks),
 		cmocka_unit_test(test_challenge_ack_limit),
 		cmocka_unit_test(test_paws),
+		cmocka_unit_test(test_paws_disordered_ack),
 		cmocka_unit_test(test_delayed_ack),
 		cmocka_unit_test(test_ack_rate_in_one_batch),
 		cmocka_unit_test(test_zero_window_probe),

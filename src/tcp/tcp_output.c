@@ -597,6 +597,21 @@ static void send_tlp(struct tcp_sock *tp)
 	tcp_rearm_rexmt(tp);
 }
 
+/* Linux tcp_cwnd_validate: after sending, remember the largest flight of this
+ * window of data and whether cwnd limited it; a new window starts once SND.UNA
+ * passed the SND.NXT of the last reset. */
+static void cwnd_usage_update(struct tcp_sock *tp)
+{
+	uint32_t flight = tcp_in_flight(tp);
+	bool limited = (tp->flags & TF_CWND_LIMITED) != 0;
+
+	if (seq_ge(tp->snd.una, tp->cwnd_usage_seq) || limited || flight > tp->max_flight) {
+		tp->max_flight = flight;
+		tp->cwnd_usage_seq = tp->snd.nxt;
+		tp->cwnd_limited_win = limited;
+	}
+}
+
 void tcp_output(struct tcp_sock *tp)
 {
 	bool blocked_wnd = false, sent = false;
@@ -640,6 +655,8 @@ void tcp_output(struct tcp_sock *tp)
 		send_retransmissions(tp);
 	}
 	send_new_data(tp, &blocked_wnd, &sent);
+	if (sent)
+		cwnd_usage_update(tp);
 	if (!sent)
 		send_rescue(tp);
 	tp->uncork = false;

@@ -251,6 +251,13 @@ struct tcp_sock {
 	uint32_t sacked_bytes, lost_bytes, retrans_bytes;
 	uint32_t reno_sacked;           /* non-SACK peers: duplicate ACKs as SACKed bytes */
 	uint32_t dupacks;
+	/* Linux tcp_cwnd_validate: the most data in flight (pipe) since SND.NXT was
+	 * cwnd_usage_seq, and whether cwnd stopped output then; cwnd growth looks at
+	 * these, not at the flight before each ACK, which a batch of ACKs processed
+	 * before output runs again drains (slow start would stop at half the batch). */
+	uint32_t max_flight;
+	uint32_t cwnd_usage_seq;
+	bool cwnd_limited_win;
 	uint32_t high_seq;              /* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
 	uint32_t rescue_rxt;            /* RFC 6675 RescueRxt (valid with rescue_set) */
 	bool rescue_set;

@@ -4,8 +4,8 @@
  * OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS as Linux's socket calls shape them),
  * socket options, and introspection for `ustack ss`.
  *
- * Entry: tcp_init/tcp_fini (module list), the API below, tcp_flush_pending (a poll
- * hook: the egress phase of STYLE.md example 5). Nothing here transmits directly:
+ * Entry: tcp_init/tcp_fini (module list), the API below, tcp_flush_pending (the
+ * stack's output hook: the egress phase of STYLE.md example 5). Nothing here transmits directly:
  * the API changes state and marks the connection pending; tcp_output runs in the
  * hook. The exceptions are resets of aborts (close with unread data, SO_LINGER 0).
  *
@@ -44,11 +44,6 @@ static void tcp_hook(struct us_poll_hook *h, struct us_stack *st)
 	tcp_flush_pending(st);
 }
 
-static void tcp_kick(struct us_timer *t, uint64_t now_ms)
-{
-	(void)t, (void)now_ms; /* only wakes the loop: the hook does the work */
-}
-
 int tcp_init(struct us_stack *st)
 {
 	struct us_tcp_table *t = calloc(1, sizeof(*t));
@@ -59,12 +54,14 @@ int tcp_init(struct us_stack *st)
 	list_init(&t->tw_list);
 	list_init(&t->pending);
 	t->hook.fn = tcp_hook;
-	us_timer_init(&t->kick, tcp_kick);
 	t->default_cc = tcp_cc_find("cubic");
 	if (!t->default_cc)
 		t->default_cc = tcp_cc_find("reno");
 	st->tcp = t;
-	us_stack_add_poll_hook(st, &t->hook);
+	/* The egress phase is the poll round's output phase (core/stack.h phase 5):
+	 * after every poll hook, so what an application hook wrote this round is sent
+	 * this round. */
+	us_stack_add_output_hook(st, &t->hook);
 	return 0;
 }
 
@@ -76,7 +73,6 @@ void tcp_fini(struct us_stack *st)
 	if (!t)
 		return;
 	us_stack_del_poll_hook(st, &t->hook);
-	us_timer_cancel(&st->timers, &t->kick);
 	/* Listeners first (their request records and unaccepted children), then every
 	 * connection still alive, then TIME_WAIT. */
 	list_for_each_entry_safe(tp, tmp, &t->socks, all_link)

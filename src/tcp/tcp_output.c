@@ -1,6 +1,6 @@
 /*
  * tcp_output.c - "what may I send now": the only place that decides what a
- * connection transmits. Runs in the egress phase (tcp_flush_pending, a poll hook)
+ * connection transmits. Runs in the egress phase (tcp_flush_pending, the output hook)
  * for every connection that input, timers or the API marked pending, so data
  * is sent once per round and input never re-enters output (STYLE.md Part 3,
  * example 5). One exception: a bare ACK that is due (every second full segment,
@@ -48,10 +48,11 @@ void tcp_mark_pending(struct tcp_sock *tp)
 
 	if (list_linked(&tp->pending_link))
 		return;
-	if (list_empty(&t->pending) && !us_timer_pending(&t->kick))
-		/* Output is due this round: make sure a simulator or event loop that sleeps
-		 * until the next deadline runs a round now (the hook does the work). */
-		us_timer_arm(&tp->st->timers, &t->kick, tp->st->now_ms);
+	/* Output is due: marked during a round (input, timers, an application hook) it
+	 * goes in this round's output phase; marked outside one (an application thread
+	 * between rounds), the request makes a simulator or event loop that sleeps until
+	 * the next deadline run a round at once (core/stack.h). */
+	us_stack_request_round(tp->st);
 	list_add_tail(&tp->pending_link, &t->pending);
 }
 

@@ -375,8 +375,7 @@ struct us_tcp_table {
 	struct list_head socks;                    /* every tcp_sock */
 	struct list_head tw_list;                  /* every TIME_WAIT record */
 	struct list_head pending;                  /* output due (egress phase) */
-	struct us_poll_hook hook;                  /* runs tcp_flush_pending */
-	struct us_timer kick;                      /* wakes the loop when output is due */
+	struct us_poll_hook hook;                  /* output hook: runs tcp_flush_pending */
 	uint32_t nsocks, ntw, nreq;
 	uint16_t ephemeral[TCP_EPHEMERAL_TABLE];   /* RFC 6056 Algorithm 4 table */
 	const struct tcp_cc_ops *default_cc;

@@ -242,14 +242,6 @@ int tcp_connect_port(struct tcp_sock *tp)
 
 /* ---- routing ---- */
 
-static struct us_netdev *loopback_dev(struct us_stack *st)
-{
-	for (int i = 1; i <= US_MAX_DEVS; i++)
-		if (st->devs[i] && st->devs[i]->link == US_LINK_LOOPBACK)
-			return st->devs[i];
-	return NULL;
-}
-
 int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mtu, bool *tx_csum,
 	      int *oif)
 {
@@ -263,7 +255,7 @@ int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mt
 	}
 	switch (rt.type) {
 	case US_RTN_LOCAL:
-		dev = loopback_dev(st);
+		dev = st->loopback;     /* local traffic goes through lo, as ip_output routes it */
 		src = rt.prefsrc ? rt.prefsrc : raddr;
 		break;
 	case US_RTN_UNICAST:

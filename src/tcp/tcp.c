@@ -146,7 +146,7 @@ int tcp_bind(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 {
 	struct us_stack *st = tp->st;
-	uint32_t laddr, mtu;
+	uint32_t laddr, mtu, route_mtu = 0;
 	bool tx_csum;
 	int err;
 
@@ -184,7 +184,7 @@ int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 	if (ipv4_is_multicast(addr) || ipv4_is_lbcast(addr))
 		return -ENETUNREACH;
 	laddr = tp->laddr;
-	err = tcp_route(st, addr, &laddr, &mtu, &tx_csum, &tp->oif);
+	err = tcp_route(st, addr, &laddr, &mtu, &tx_csum, &tp->oif, &route_mtu);
 	if (err)
 		return err;
 	tp->laddr = laddr;
@@ -197,6 +197,7 @@ int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 		return err;
 	}
 	tp->snd.pmtu = mtu;
+	tp->snd.route_mtu = route_mtu;
 	tp->dev_caps_tx_csum = tx_csum;
 	tp->rcv.adv_mss = mtu - 40;
 	if (tp->user_mss && tp->user_mss < tp->rcv.adv_mss)

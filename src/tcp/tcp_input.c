@@ -623,31 +623,11 @@ void tcp_err(struct us_stack *st, const struct ipv4_repr *quoted, const uint8_t 
 	}
 	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
 		/* RFC 1191: the path MTU dropped; segments larger than the new MSS are
-		 * resent smaller (Linux tcp_simple_retransmit). 68 is IPv4's minimum. */
-		if (info >= 68 && info < tp->snd.pmtu) {
-			uint32_t old = tp->snd.mss;
-
-			tp->snd.pmtu = info;
-			tcp_sync_mss(tp);
-			if (tp->snd.mss < old && tp->state >= TCP_ESTABLISHED) {
-				for (uint32_t i = 0; i < tp->txr_n; i++) {
-					struct tcp_txrec *r = tcp_txr_at(tp, i);
-
-					if (r->end - r->seq > tp->snd.mss && !(r->flags & TXR_SACKED)) {
-						if (!(r->flags & TXR_LOST)) {
-							r->flags |= TXR_LOST;
-							tp->lost_bytes += r->end - r->seq;
-						}
-						if (r->flags & TXR_RETRANS) {
-							r->flags &= (uint8_t)~TXR_RETRANS;
-							tp->retrans_bytes -= r->end - r->seq;
-						}
-					}
-				}
-				tp->rexmit_hint = 0;
-				tcp_mark_pending(tp);
-			}
-		}
+		 * resent smaller (Linux tcp_simple_retransmit). 68 is IPv4's minimum. Also
+		 * when the MSS already follows @info (learnt from the cache at transmit,
+		 * tcp_pmtu_refresh): the quoted segment was sent before and is lost. */
+		if (info >= 68 && info <= tp->snd.pmtu)
+			tcp_mtu_reduced(tp, info);
 		return;
 	}
 	if (!err)

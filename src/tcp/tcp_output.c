@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "ip/ip.h"
+#include "ip/pmtu.h"
 #include "tcp/tcp_sock.h"
 
 enum { IPPROTO_TCP_ = 6 };
@@ -79,6 +80,66 @@ void tcp_sync_mss(struct tcp_sock *tp)
 {
 	tp->snd.mss = tcp_mss_for_mtu(tp, tp->snd.pmtu ? tp->snd.pmtu : 576);
 	tp->cc.mss = tp->snd.mss;
+}
+
+void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t mtu)
+{
+	bool lower = mtu < tp->snd.pmtu, any = false;
+
+	tp->snd.pmtu = mtu;
+	tcp_sync_mss(tp);
+	if (tp->state < TCP_ESTABLISHED)
+		return;
+	/* Segments sent larger than the new MSS cannot pass: lost, resent in pieces that
+	 * fit (xmit_record cuts by the MSS). On a drop of the MTU, retransmissions sent
+	 * at the old size too; on news of the MTU already in force (a later ICMP about
+	 * one of those segments), only originals, so duplicate ICMPs resend nothing
+	 * twice. */
+	for (uint32_t i = 0; i < tp->txr_n; i++) {
+		struct tcp_txrec *r = tcp_txr_at(tp, i);
+		uint32_t data = r->end - r->seq - ((r->flags & TXR_FIN) ? 1 : 0);
+
+		if (data <= tp->snd.mss || (r->flags & TXR_SACKED))
+			continue;
+		if (!lower && (r->flags & (TXR_LOST | TXR_RETRANS)))
+			continue;
+		if (!(r->flags & TXR_LOST)) {
+			r->flags |= TXR_LOST;
+			tp->lost_bytes += r->end - r->seq;
+		}
+		if (r->flags & TXR_RETRANS) {
+			r->flags &= (uint8_t)~TXR_RETRANS;
+			tp->retrans_bytes -= r->end - r->seq;
+		}
+		any = true;
+	}
+	if (any) {
+		tp->rexmit_hint = 0;
+		tcp_mark_pending(tp);
+	}
+}
+
+void tcp_pmtu_refresh(struct tcp_sock *tp)
+{
+	bool locked = false;
+	uint32_t mtu = tp->snd.route_mtu, path;
+
+	/* Linux tcp_current_mss: the path MTU is looked up at each transmit, so what
+	 * another connection or a UDP flow to the same destination learnt (ip/pmtu.h)
+	 * applies at once, without waiting for an ICMP about our own segments; and an
+	 * expired fact lets the MSS grow back to the route's (RFC 1191 6.3). */
+	if (!mtu)
+		return;
+	path = pmtu_get(tp->st, tp->raddr, &locked);
+	if (path && path < mtu)
+		mtu = path;
+	tp->snd.pmtu_locked = locked;
+	if (mtu < tp->snd.pmtu) {
+		tcp_mtu_reduced(tp, mtu);
+	} else if (mtu > tp->snd.pmtu) {
+		tp->snd.pmtu = mtu;
+		tcp_sync_mss(tp);
+	}
 }
 
 /* SACK blocks we would put on the next segment (they take option space). */
@@ -144,7 +205,11 @@ int tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint32_t len, uint8_t flags, boo
 		.proto = IPPROTO_TCP_,
 		.ttl = tp->ttl,
 		.tos = tp->tos,
-		.df = -1,
+		/* RFC 1191 / RFC 9293 3.7.2: DF on every segment of a connection, so the
+		 * path reports its MTU and the MSS follows (Linux IP_PMTUDISC_WANT on a
+		 * route whose MTU is not locked); never fragmented here - a segment is cut
+		 * to the MSS of the current path MTU (tcp_pmtu_refresh). */
+		.df = (tp->st->cfg.ip_no_pmtu_disc || tp->snd.pmtu_locked) ? 0 : 1,
 	};
 	struct us_pkt *p;
 	size_t hlen;
@@ -644,6 +709,7 @@ void tcp_output(struct tcp_sock *tp)
 	default:
 		break;
 	}
+	tcp_pmtu_refresh(tp);
 
 	/* RFC 5682 3.1 step 2.b: the first ACK after an RTO acknowledged new data, so
 	 * F-RTO sends new (never sent) data now instead of retransmitting more; the

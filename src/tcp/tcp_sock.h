@@ -207,6 +207,9 @@ struct tcp_sock {
 		uint32_t mss;           /* effective payload per segment (options excluded) */
 		uint32_t peer_mss;      /* the peer's MSS option (or 536) */
 		uint32_t pmtu;          /* path MTU (route, lowered by ICMP frag-needed) */
+		uint32_t route_mtu;     /* the route's MTU before PMTU facts (0: not a
+		                         * unicast route, no PMTU discovery) */
+		bool pmtu_locked;       /* ip/pmtu.h: the path takes no DF */
 		uint8_t wscale;         /* Snd.Wind.Shift: peer's scale */
 		uint32_t last_ack_sent; /* Last.ACK.sent (RFC 7323 4.3) */
 	} snd;
@@ -427,9 +430,17 @@ int tcp_connect_port(struct tcp_sock *tp);
 uint32_t tcp_isn(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		 uint16_t rport);
 uint32_t tcp_ts_offset(struct us_stack *st, uint32_t laddr, uint32_t raddr);
-/* Route to raddr: source address, path MTU, checksum offload, device. 0 or -errno. */
+/* Route to raddr: source address, path MTU, checksum offload, device, and (@route_mtu,
+ * may be NULL) the route's MTU before what PMTU discovery learnt, 0 when the route is
+ * not unicast. 0 or -errno. */
 int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mtu, bool *tx_csum,
-	      int *oif);
+	      int *oif, uint32_t *route_mtu);
+/* The path MTU towards the peer dropped to @mtu (ICMP, or learnt by another flow):
+ * resize the MSS, and segments in flight that no longer fit are lost (Linux
+ * tcp_simple_retransmit). */
+void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t mtu);
+/* At transmit: follow the PMTU cache (Linux tcp_current_mss -> tcp_sync_mss). */
+void tcp_pmtu_refresh(struct tcp_sock *tp);
 /* Sizes the rings and derives the window scale before the SYN. 0 or -ENOMEM. */
 int tcp_init_buffers(struct tcp_sock *tp);
 /* Common setup when the connection becomes ESTABLISHED (cc init, counters, wakeups). */

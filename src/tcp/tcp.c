@@ -356,6 +356,13 @@ ssize_t tcp_recv(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, int f
 			us_ring_read(&tp->rcvq, NULL, off);
 			tcp_rcv_consumed(tp, off);
 		}
+		/* Readiness is level-triggered (as poll(2)): a reader that took less than
+		 * what is queued still has a readable socket, and the loop must not sleep
+		 * until the peer or a timer happens to wake it - at the end of a transfer
+		 * nothing else would (the ACKs went from the input path; the window may
+		 * not have grown enough for an update). */
+		if (tp->rcvq.len)
+			us_stack_request_round(tp->st);
 		return (ssize_t)copied;
 	}
 	if (want == 0)

@@ -642,6 +642,42 @@ static void test_ack_rate_in_one_batch(void **state)
 	te_stack_free(pe.st);
 }
 
+/* A reader that takes less than what is queued keeps the socket readable: the loop
+ * must run another round at once (us_stack_request_round) instead of sleeping until
+ * a packet or timer comes - at the end of an upload none would (found by
+ * integration/test_tcp_bulk: the HTTP service reads 512 KiB per round and curl
+ * waited 46 s for the answer). */
+static void test_partial_read_requests_round(void **state)
+{
+	struct peer pe;
+	struct tcp_sock *tp;
+	uint8_t seg[1000], buf[600];
+	struct iovec iov = { buf, sizeof(buf) };
+
+	(void)state;
+	memset(seg, 'r', sizeof(seg));
+	setup_peer(&pe);
+	tp = open_active(&pe, 5015, true, 7);
+	peer_send(&pe, TCP_ACK, seg, sizeof(seg), 1024);
+	te_poll(pe.st);
+	te_tx_clear(pe.dev);
+	pe.st->round_requested = false;
+	assert_int_equal(tcp_recv(tp, &iov, 1, 0), 600);
+	assert_true(pe.st->round_requested);
+	assert_int_equal(us_stack_next_deadline_ns(pe.st), us_stack_now_ns(pe.st));
+	pe.st->round_requested = false;
+	assert_int_equal(tcp_recv(tp, &iov, 1, 0), 400);
+	assert_false(pe.st->round_requested);   /* all read: nothing more to do */
+	assert_int_equal(tcp_recv(tp, &iov, 1, 0), -EAGAIN);
+	assert_false(pe.st->round_requested);
+	te_tx_clear(pe.dev);
+	tcp_abort(tp, 0, false);
+	tcp_close(tp);
+	te_tx_clear(pe.dev);
+	te_assert_no_conns(pe.st);
+	te_stack_free(pe.st);
+}
+
 /* ---- persist timer (RFC 9293 3.8.6.1) ---- */
 
 static void test_zero_window_probe(void **state)
@@ -935,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_paws_disordered_ack),
 		cmocka_unit_test(test_delayed_ack),
 		cmocka_unit_test(test_ack_rate_in_one_batch),
+		cmocka_unit_test(test_partial_read_requests_round),
 		cmocka_unit_test(test_zero_window_probe),
 		cmocka_unit_test(test_rto_backoff),
 		cmocka_unit_test(test_simultaneous_open),

@@ -278,6 +278,11 @@ int tcp_accept(struct tcp_sock *tp, struct tcp_sock **out)
 	c->parent = NULL;
 	c->connect_reported = true;
 	*out = c;
+	/* Level-triggered, as tcp_recv: connections still queued keep the listener
+	 * readable; a caller that accepts a bounded number per round gets the next
+	 * round at once. */
+	if (!list_empty(&tp->lst.acceptq))
+		us_stack_request_round(tp->st);
 	return 0;
 }
 

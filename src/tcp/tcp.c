@@ -4,8 +4,8 @@
  * OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS as Linux's socket calls shape them),
  * socket options, and introspection for `ustack ss`.
  *
- * Entry: tcp_init/tcp_fini (module list), the API below, tcp_flush_pending (a poll
- * hook: the egress phase of STYLE.md example 5). Nothing here transmits directly:
+ * Entry: tcp_init/tcp_fini (module list), the API below, tcp_flush_pending (the
+ * stack's output hook: the egress phase of STYLE.md example 5). Nothing here transmits directly:
  * the API changes state and marks the connection pending; tcp_output runs in the
  * hook. The exceptions are resets of aborts (close with unread data, SO_LINGER 0).
  *
@@ -44,11 +44,6 @@ static void tcp_hook(struct us_poll_hook *h, struct us_stack *st)
 	tcp_flush_pending(st);
 }
 
-static void tcp_kick(struct us_timer *t, uint64_t now_ms)
-{
-	(void)t, (void)now_ms; /* only wakes the loop: the hook does the work */
-}
-
 int tcp_init(struct us_stack *st)
 {
 	struct us_tcp_table *t = calloc(1, sizeof(*t));
@@ -59,12 +54,14 @@ int tcp_init(struct us_stack *st)
 	list_init(&t->tw_list);
 	list_init(&t->pending);
 	t->hook.fn = tcp_hook;
-	us_timer_init(&t->kick, tcp_kick);
 	t->default_cc = tcp_cc_find("cubic");
 	if (!t->default_cc)
 		t->default_cc = tcp_cc_find("reno");
 	st->tcp = t;
-	us_stack_add_poll_hook(st, &t->hook);
+	/* The egress phase is the poll round's output phase (core/stack.h phase 5):
+	 * after every poll hook, so what an application hook wrote this round is sent
+	 * this round. */
+	us_stack_add_output_hook(st, &t->hook);
 	return 0;
 }
 
@@ -76,7 +73,6 @@ void tcp_fini(struct us_stack *st)
 	if (!t)
 		return;
 	us_stack_del_poll_hook(st, &t->hook);
-	us_timer_cancel(&st->timers, &t->kick);
 	/* Listeners first (their request records and unaccepted children), then every
 	 * connection still alive, then TIME_WAIT. */
 	list_for_each_entry_safe(tp, tmp, &t->socks, all_link)
@@ -150,7 +146,7 @@ int tcp_bind(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 {
 	struct us_stack *st = tp->st;
-	uint32_t laddr, mtu;
+	uint32_t laddr, mtu, route_mtu = 0;
 	bool tx_csum;
 	int err;
 
@@ -188,7 +184,7 @@ int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 	if (ipv4_is_multicast(addr) || ipv4_is_lbcast(addr))
 		return -ENETUNREACH;
 	laddr = tp->laddr;
-	err = tcp_route(st, addr, &laddr, &mtu, &tx_csum, &tp->oif);
+	err = tcp_route(st, addr, &laddr, &mtu, &tx_csum, &tp->oif, &route_mtu);
 	if (err)
 		return err;
 	tp->laddr = laddr;
@@ -201,6 +197,7 @@ int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port)
 		return err;
 	}
 	tp->snd.pmtu = mtu;
+	tp->snd.route_mtu = route_mtu;
 	tp->dev_caps_tx_csum = tx_csum;
 	tp->rcv.adv_mss = mtu - 40;
 	if (tp->user_mss && tp->user_mss < tp->rcv.adv_mss)
@@ -281,6 +278,11 @@ int tcp_accept(struct tcp_sock *tp, struct tcp_sock **out)
 	c->parent = NULL;
 	c->connect_reported = true;
 	*out = c;
+	/* Level-triggered, as tcp_recv: connections still queued keep the listener
+	 * readable; a caller that accepts a bounded number per round gets the next
+	 * round at once. */
+	if (!list_empty(&tp->lst.acceptq))
+		us_stack_request_round(tp->st);
 	return 0;
 }
 
@@ -359,6 +361,13 @@ ssize_t tcp_recv(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, int f
 			us_ring_read(&tp->rcvq, NULL, off);
 			tcp_rcv_consumed(tp, off);
 		}
+		/* Readiness is level-triggered (as poll(2)): a reader that took less than
+		 * what is queued still has a readable socket, and the loop must not sleep
+		 * until the peer or a timer happens to wake it - at the end of a transfer
+		 * nothing else would (the ACKs went from the input path; the window may
+		 * not have grown enough for an update). */
+		if (tp->rcvq.len)
+			us_stack_request_round(tp->st);
 		return (ssize_t)copied;
 	}
 	if (want == 0)

@@ -48,7 +48,8 @@ void tcp_fini(struct us_stack *st);
 void tcp_input(struct us_stack *st, struct us_pkt *p, const struct ipv4_repr *ip);
 void tcp_err(struct us_stack *st, const struct ipv4_repr *quoted, const uint8_t *l4, size_t l4_len,
 	     uint8_t type, uint8_t code, int err, uint32_t info);
-/* Egress phase (a poll hook): runs tcp_output for every connection with output due. */
+/* Egress phase (the stack's output hook, core/stack.h phase 5): runs tcp_output for
+ * every connection with output due. */
 void tcp_flush_pending(struct us_stack *st);
 
 /* Connection API for the socket layer. */

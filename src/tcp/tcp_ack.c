@@ -40,6 +40,17 @@ void tcp_cc_prepare(struct tcp_sock *tp)
 	tp->cc.app_limited = !(tp->flags & TF_CWND_LIMITED);
 }
 
+void tcp_cc_prepare_event(struct tcp_sock *tp)
+{
+	tcp_cc_prepare(tp);
+	/* The ssthresh hook's in_flight is RFC 5681 eq. 4's FlightSize, "the amount of
+	 * outstanding data in the network": SND.NXT - SND.UNA, not RFC 6675's pipe.
+	 * By the time of a fast retransmit, pipe has already lost the DupThresh segments
+	 * that were SACKed (or counted by duplicate ACKs) and the segment deemed lost:
+	 * 3 duplicate ACKs out of 10 segments gave ssthresh 3 segments instead of 5. */
+	tp->cc.in_flight = tp->snd.nxt - tp->snd.una;
+}
+
 void tcp_set_ca_state(struct tcp_sock *tp, uint8_t s)
 {
 	if (tp->cc.ca_state == s)
@@ -222,7 +233,7 @@ static void tlp_ack(struct tcp_sock *tp, const struct tcp_seg *seg, bool dsack)
 		 * a loss happened, repaired by the probe; the congestion response is due
 		 * (as a CWR: reduce without retransmitting). */
 		US_INC(tp->st, TcpExtTCPLossProbeRecovery);
-		tcp_cc_prepare(tp);
+		tcp_cc_prepare_event(tp);
 		if (tp->cc.ops && tp->cc.ops->ssthresh && !tp->cc.ops->cong_control) {
 			tp->cc.ssthresh = tp->cc.ops->ssthresh(&tp->cc);
 			if (tp->cc.cwnd > tp->cc.ssthresh)
@@ -241,6 +252,7 @@ static void cc_on_ack(struct tcp_sock *tp, uint32_t acked, uint32_t delivered_no
 		.prior_in_flight = prior_in_flight,
 	};
 	const struct tcp_cc_ops *ops = tp->cc.ops;
+	uint32_t used;
 
 	if (!ops || !delivered_now)
 		return;
@@ -260,16 +272,19 @@ static void cc_on_ack(struct tcp_sock *tp, uint32_t acked, uint32_t delivered_no
 	if (ops->pkts_acked)
 		ops->pkts_acked(&tp->cc, &s);
 	/* Grow cwnd only outside cwnd reduction, and only when cwnd is what limits us
-	 * (RFC 7661; Linux tcp_is_cwnd_limited): the flight before this ACK filled it,
-	 * or, in slow start, half of it. */
+	 * (RFC 7661; Linux tcp_is_cwnd_limited): cwnd stopped output in this window of
+	 * data, or the flight before this ACK filled it, or, in slow start, the largest
+	 * flight of the window reached half of it (Linux max_packets_out: ACKs handled
+	 * in one batch drain prior_in_flight before output refills it). */
 	if (tp->cc.ca_state == TCP_CA_RECOVERY || tp->cc.ca_state == TCP_CA_CWR)
 		return;
 	/* RFC 5681 3.1 / RFC 3042: only an ACK that acknowledges new data grows cwnd
 	 * (Linux tcp_may_raise_cwnd); duplicate ACKs and SACKs alone do not. */
 	if (!acked)
 		return;
-	if ((uint64_t)prior_in_flight + tp->snd.mss <= tp->cc.cwnd &&
-	    !(tp->cc.cwnd < tp->cc.ssthresh && 2ull * prior_in_flight >= tp->cc.cwnd))
+	used = prior_in_flight > tp->max_flight ? prior_in_flight : tp->max_flight;
+	if (!tp->cwnd_limited_win && (uint64_t)prior_in_flight + tp->snd.mss <= tp->cc.cwnd &&
+	    !(tp->cc.cwnd < tp->cc.ssthresh && 2ull * used >= tp->cc.cwnd))
 		return;
 	if (ops->cong_avoid)
 		ops->cong_avoid(&tp->cc, &s);

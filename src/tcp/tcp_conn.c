@@ -242,16 +242,8 @@ int tcp_connect_port(struct tcp_sock *tp)
 
 /* ---- routing ---- */
 
-static struct us_netdev *loopback_dev(struct us_stack *st)
-{
-	for (int i = 1; i <= US_MAX_DEVS; i++)
-		if (st->devs[i] && st->devs[i]->link == US_LINK_LOOPBACK)
-			return st->devs[i];
-	return NULL;
-}
-
 int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mtu, bool *tx_csum,
-	      int *oif)
+	      int *oif, uint32_t *route_mtu)
 {
 	struct us_netdev *dev;
 	struct us_route rt;
@@ -263,7 +255,7 @@ int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mt
 	}
 	switch (rt.type) {
 	case US_RTN_LOCAL:
-		dev = loopback_dev(st);
+		dev = st->loopback;     /* local traffic goes through lo, as ip_output routes it */
 		src = rt.prefsrc ? rt.prefsrc : raddr;
 		break;
 	case US_RTN_UNICAST:
@@ -285,6 +277,10 @@ int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mt
 	if (*laddr == 0)
 		*laddr = src;
 	*mtu = rt.mtu && rt.mtu < dev->mtu ? rt.mtu : dev->mtu;
+	if (*mtu > 65535)
+		*mtu = 65535;
+	if (route_mtu)
+		*route_mtu = rt.type == US_RTN_UNICAST ? *mtu : 0;
 	/* RFC 1191: what the path taught us about @raddr (ip/pmtu.h), as Linux's dst_mtu. */
 	if (rt.type == US_RTN_UNICAST) {
 		uint32_t path = pmtu_get(st, raddr, NULL);

@@ -76,8 +76,12 @@ static void oow_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		}
 		tp->last_oow_ack_ms = st->now_ms;
 	}
+	/* Sent now, not at the end of the round (Linux tcp_send_dupack): each duplicate
+	 * in a receive batch gets its own ACK, with its D-SACK (RFC 2883 4.1.1). */
 	tp->flags |= TF_ACKNOW;
-	tcp_mark_pending(tp);
+	tcp_send_ack(tp);
+	if (tp->flags & TF_ACKNOW)
+		tcp_mark_pending(tp);   /* not sent (device queue full): the egress phase retries */
 }
 
 static void drop(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason r)
@@ -224,6 +228,27 @@ static bool seq_acceptable(const struct tcp_sock *tp, const struct tcp_seg *seg,
 	return true;
 }
 
+/* Linux tcp_disordered_ack: a segment that PAWS would reject only because its
+ * timestamp is a little old, but that is a pure duplicate ACK - no data, exactly at
+ * RCV.NXT, acknowledging SND.UNA, not updating the window (RFC 9293 3.10.7.4's
+ * SND.WL1/WL2 test) - and whose timestamp is less than one RTO behind TS.Recent.
+ * RFC 7323 5.3 (R1 note) and 5.8: ACKs may be reordered with the data segments that
+ * set TS.Recent (the peer stamps an ACK, then sends data stamped later, and the two
+ * cross in the network, or the peer's sends are reordered); such an ACK carries
+ * nothing PAWS protects (no data to be corrupted by an old duplicate), while
+ * dropping it loses a duplicate ACK that fast retransmit or SACK recovery counts. */
+static bool disordered_ack(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	const struct tcp_opts *o = &seg->th->opts;
+	uint32_t wnd = (uint32_t)seg->th->window << tp->snd.wscale;
+	bool may_update_wnd = seq_gt(seg->ack, tp->snd.una) || seq_gt(seg->seq, tp->snd.wl1) ||
+			      (seg->seq == tp->snd.wl1 && (wnd > tp->snd.wnd || wnd == 0));
+
+	return (seg->flags & TCP_ACK) && seg->len == 0 && seg->end_seq == seg->seq &&
+	       seg->seq == tp->rcv.nxt && seg->ack == tp->snd.una && !may_update_wnd &&
+	       (int32_t)(tp->ts_recent - o->tsval) <= (int32_t)tcp_rto_ms(tp);
+}
+
 /* RFC 7323 5.3 R1: PAWS. True when the segment must be rejected. */
 static bool paws_reject(const struct tcp_sock *tp, const struct tcp_seg *seg)
 {
@@ -236,20 +261,22 @@ static bool paws_reject(const struct tcp_sock *tp, const struct tcp_seg *seg)
 	/* 5.5: TS.Recent older than 24 days is invalid (the clock may have wrapped). */
 	if (tp->st->now_ms - tp->ts_recent_ms > TCP_PAWS_24DAYS_MS)
 		return false;
-	return true;
+	return !disordered_ack(tp, seg);
 }
 
 static int reset_errno(enum tcp_state s)
 {
-	/* Linux tcp_reset: what the application sees for a reset in each state. */
+	/* Linux tcp_reset: what the application sees for a reset in each state:
+	 * ECONNREFUSED only in SYN-SENT (the peer refused our SYN), EPIPE in CLOSE-WAIT
+	 * (the peer's FIN came already: the application may only write), ECONNRESET in
+	 * every other state - SYN-RECEIVED, CLOSING and LAST-ACK included (RFC 9293
+	 * 3.10.7.4 second step: "any outstanding RECEIVEs and SEND should receive
+	 * 'reset' responses"). */
 	switch (s) {
 	case TCP_SYN_SENT:
-	case TCP_SYN_RECEIVED:
 		return ECONNREFUSED;
 	case TCP_CLOSE_WAIT:
 		return EPIPE;
-	case TCP_CLOSING:
-	case TCP_LAST_ACK:
 	case TCP_TIME_WAIT:
 	case TCP_CLOSED:
 		return 0;
@@ -257,6 +284,8 @@ static int reset_errno(enum tcp_state s)
 		return ECONNRESET;
 	}
 }
+
+static void tcp_ack_snd_check(struct tcp_sock *tp);
 
 static void tcp_input_synced(struct tcp_sock *tp, struct tcp_seg *seg)
 {
@@ -450,6 +479,24 @@ static void tcp_input_synced(struct tcp_sock *tp, struct tcp_seg *seg)
 		tcp_wake(tp);
 	}
 	us_pkt_free(seg->p);
+	tcp_ack_snd_check(tp);
+}
+
+/* An ACK that is due after this segment goes out now, from the input path, not at
+ * the end of the poll round (Linux __tcp_ack_snd_check -> tcp_send_ack). A round
+ * takes up to net.core.netdev_budget frames, each possibly a 64 KB GSO super-frame:
+ * one ACK per round would acknowledge megabytes at once and starve the sender of
+ * ACK clock and SACK information. RFC 5681 4.2 / RFC 9293 3.8.6.3: an ACK at least
+ * for every second full-sized segment, and at once for out-of-order data and data
+ * filling a hole - tcp_ack_schedule decided which (TF_ACKNOW); the rest waits for
+ * the delayed-ACK timer. Data the egress phase sends later carries the ACK too. */
+static void tcp_ack_snd_check(struct tcp_sock *tp)
+{
+	if (!(tp->flags & TF_ACKNOW))
+		return;
+	tcp_send_ack(tp);
+	if (tp->flags & TF_ACKNOW)
+		tcp_mark_pending(tp);   /* not sent (device queue full): the egress phase retries */
 }
 
 void tcp_rcv_state(struct tcp_sock *tp, struct tcp_seg *seg)
@@ -576,31 +623,11 @@ void tcp_err(struct us_stack *st, const struct ipv4_repr *quoted, const uint8_t 
 	}
 	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
 		/* RFC 1191: the path MTU dropped; segments larger than the new MSS are
-		 * resent smaller (Linux tcp_simple_retransmit). 68 is IPv4's minimum. */
-		if (info >= 68 && info < tp->snd.pmtu) {
-			uint32_t old = tp->snd.mss;
-
-			tp->snd.pmtu = info;
-			tcp_sync_mss(tp);
-			if (tp->snd.mss < old && tp->state >= TCP_ESTABLISHED) {
-				for (uint32_t i = 0; i < tp->txr_n; i++) {
-					struct tcp_txrec *r = tcp_txr_at(tp, i);
-
-					if (r->end - r->seq > tp->snd.mss && !(r->flags & TXR_SACKED)) {
-						if (!(r->flags & TXR_LOST)) {
-							r->flags |= TXR_LOST;
-							tp->lost_bytes += r->end - r->seq;
-						}
-						if (r->flags & TXR_RETRANS) {
-							r->flags &= (uint8_t)~TXR_RETRANS;
-							tp->retrans_bytes -= r->end - r->seq;
-						}
-					}
-				}
-				tp->rexmit_hint = 0;
-				tcp_mark_pending(tp);
-			}
-		}
+		 * resent smaller (Linux tcp_simple_retransmit). 68 is IPv4's minimum. Also
+		 * when the MSS already follows @info (learnt from the cache at transmit,
+		 * tcp_pmtu_refresh): the quoted segment was sent before and is lost. */
+		if (info >= 68 && info <= tp->snd.pmtu)
+			tcp_mtu_reduced(tp, info);
 		return;
 	}
 	if (!err)

@@ -115,7 +115,7 @@ static uint16_t adv_mss_to(struct us_stack *st, uint32_t raddr, const struct tcp
 	bool csum;
 	uint32_t mss;
 
-	if (tcp_route(st, raddr, &laddr, &mtu, &csum, NULL) < 0)
+	if (tcp_route(st, raddr, &laddr, &mtu, &csum, NULL, NULL) < 0)
 		mtu = 576;
 	mss = mtu - 40;
 	if (lst->user_mss && lst->user_mss < mss)
@@ -274,7 +274,7 @@ static struct tcp_sock *create_child(struct tcp_sock *lst, const struct tcp_req 
 {
 	struct us_stack *st = lst->st;
 	struct tcp_sock *tp = tcp_sock_alloc(st);
-	uint32_t laddr = req->laddr, mtu = 576;
+	uint32_t laddr = req->laddr, mtu = 576, route_mtu = 0;
 	bool csum = false;
 
 	if (!tp)
@@ -297,11 +297,13 @@ static struct tcp_sock *create_child(struct tcp_sock *lst, const struct tcp_req 
 	tp->ttl = lst->ttl;
 	tp->tos = lst->tos;
 	tp->cc.ops = lst->cc.ops;
-	if (tcp_route(st, req->raddr, &laddr, &mtu, &csum, &tp->oif) < 0) {
+	if (tcp_route(st, req->raddr, &laddr, &mtu, &csum, &tp->oif, &route_mtu) < 0) {
 		mtu = 576;
+		route_mtu = 0;
 		csum = false;
 	}
 	tp->snd.pmtu = mtu;
+	tp->snd.route_mtu = route_mtu;
 	tp->dev_caps_tx_csum = csum;
 	tp->rcv.adv_mss = adv_mss_to(st, req->raddr, lst);
 	if (tcp_init_buffers(tp) < 0) {

@@ -1,9 +1,12 @@
 /*
  * tcp_output.c - "what may I send now": the only place that decides what a
- * connection transmits. Runs in the egress phase (tcp_flush_pending, a poll hook)
- * for every connection that input, timers or the API marked pending, so ACKs
- * are batched per round and input never re-enters output (STYLE.md Part 3,
- * example 5).
+ * connection transmits. Runs in the egress phase (tcp_flush_pending, the output hook)
+ * for every connection that input, timers or the API marked pending, so data
+ * is sent once per round and input never re-enters output (STYLE.md Part 3,
+ * example 5). One exception: a bare ACK that is due (every second full segment,
+ * out-of-order data, a duplicate) goes at once from the input path (tcp_send_ack,
+ * as Linux's __tcp_ack_snd_check), since a round's receive batch can hold
+ * megabytes.
  *
  * One pass of tcp_output(), in order:
  *   1. handshake: SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED after a simultaneous open);
@@ -33,6 +36,7 @@
 #include <string.h>
 
 #include "ip/ip.h"
+#include "ip/pmtu.h"
 #include "tcp/tcp_sock.h"
 
 enum { IPPROTO_TCP_ = 6 };
@@ -45,10 +49,11 @@ void tcp_mark_pending(struct tcp_sock *tp)
 
 	if (list_linked(&tp->pending_link))
 		return;
-	if (list_empty(&t->pending) && !us_timer_pending(&t->kick))
-		/* Output is due this round: make sure a simulator or event loop that sleeps
-		 * until the next deadline runs a round now (the hook does the work). */
-		us_timer_arm(&tp->st->timers, &t->kick, tp->st->now_ms);
+	/* Output is due: marked during a round (input, timers, an application hook) it
+	 * goes in this round's output phase; marked outside one (an application thread
+	 * between rounds), the request makes a simulator or event loop that sleeps until
+	 * the next deadline run a round at once (core/stack.h). */
+	us_stack_request_round(tp->st);
 	list_add_tail(&tp->pending_link, &t->pending);
 }
 
@@ -75,6 +80,66 @@ void tcp_sync_mss(struct tcp_sock *tp)
 {
 	tp->snd.mss = tcp_mss_for_mtu(tp, tp->snd.pmtu ? tp->snd.pmtu : 576);
 	tp->cc.mss = tp->snd.mss;
+}
+
+void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t mtu)
+{
+	bool lower = mtu < tp->snd.pmtu, any = false;
+
+	tp->snd.pmtu = mtu;
+	tcp_sync_mss(tp);
+	if (tp->state < TCP_ESTABLISHED)
+		return;
+	/* Segments sent larger than the new MSS cannot pass: lost, resent in pieces that
+	 * fit (xmit_record cuts by the MSS). On a drop of the MTU, retransmissions sent
+	 * at the old size too; on news of the MTU already in force (a later ICMP about
+	 * one of those segments), only originals, so duplicate ICMPs resend nothing
+	 * twice. */
+	for (uint32_t i = 0; i < tp->txr_n; i++) {
+		struct tcp_txrec *r = tcp_txr_at(tp, i);
+		uint32_t data = r->end - r->seq - ((r->flags & TXR_FIN) ? 1 : 0);
+
+		if (data <= tp->snd.mss || (r->flags & TXR_SACKED))
+			continue;
+		if (!lower && (r->flags & (TXR_LOST | TXR_RETRANS)))
+			continue;
+		if (!(r->flags & TXR_LOST)) {
+			r->flags |= TXR_LOST;
+			tp->lost_bytes += r->end - r->seq;
+		}
+		if (r->flags & TXR_RETRANS) {
+			r->flags &= (uint8_t)~TXR_RETRANS;
+			tp->retrans_bytes -= r->end - r->seq;
+		}
+		any = true;
+	}
+	if (any) {
+		tp->rexmit_hint = 0;
+		tcp_mark_pending(tp);
+	}
+}
+
+void tcp_pmtu_refresh(struct tcp_sock *tp)
+{
+	bool locked = false;
+	uint32_t mtu = tp->snd.route_mtu, path;
+
+	/* Linux tcp_current_mss: the path MTU is looked up at each transmit, so what
+	 * another connection or a UDP flow to the same destination learnt (ip/pmtu.h)
+	 * applies at once, without waiting for an ICMP about our own segments; and an
+	 * expired fact lets the MSS grow back to the route's (RFC 1191 6.3). */
+	if (!mtu)
+		return;
+	path = pmtu_get(tp->st, tp->raddr, &locked);
+	if (path && path < mtu)
+		mtu = path;
+	tp->snd.pmtu_locked = locked;
+	if (mtu < tp->snd.pmtu) {
+		tcp_mtu_reduced(tp, mtu);
+	} else if (mtu > tp->snd.pmtu) {
+		tp->snd.pmtu = mtu;
+		tcp_sync_mss(tp);
+	}
 }
 
 /* SACK blocks we would put on the next segment (they take option space). */
@@ -140,7 +205,11 @@ int tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint32_t len, uint8_t flags, boo
 		.proto = IPPROTO_TCP_,
 		.ttl = tp->ttl,
 		.tos = tp->tos,
-		.df = -1,
+		/* RFC 1191 / RFC 9293 3.7.2: DF on every segment of a connection, so the
+		 * path reports its MTU and the MSS follows (Linux IP_PMTUDISC_WANT on a
+		 * route whose MTU is not locked); never fragmented here - a segment is cut
+		 * to the MSS of the current path MTU (tcp_pmtu_refresh). */
+		.df = (tp->st->cfg.ip_no_pmtu_disc || tp->snd.pmtu_locked) ? 0 : 1,
 	};
 	struct us_pkt *p;
 	size_t hlen;
@@ -594,6 +663,21 @@ static void send_tlp(struct tcp_sock *tp)
 	tcp_rearm_rexmt(tp);
 }
 
+/* Linux tcp_cwnd_validate: after sending, remember the largest flight of this
+ * window of data and whether cwnd limited it; a new window starts once SND.UNA
+ * passed the SND.NXT of the last reset. */
+static void cwnd_usage_update(struct tcp_sock *tp)
+{
+	uint32_t flight = tcp_in_flight(tp);
+	bool limited = (tp->flags & TF_CWND_LIMITED) != 0;
+
+	if (seq_ge(tp->snd.una, tp->cwnd_usage_seq) || limited || flight > tp->max_flight) {
+		tp->max_flight = flight;
+		tp->cwnd_usage_seq = tp->snd.nxt;
+		tp->cwnd_limited_win = limited;
+	}
+}
+
 void tcp_output(struct tcp_sock *tp)
 {
 	bool blocked_wnd = false, sent = false;
@@ -625,6 +709,7 @@ void tcp_output(struct tcp_sock *tp)
 	default:
 		break;
 	}
+	tcp_pmtu_refresh(tp);
 
 	/* RFC 5682 3.1 step 2.b: the first ACK after an RTO acknowledged new data, so
 	 * F-RTO sends new (never sent) data now instead of retransmitting more; the
@@ -637,6 +722,8 @@ void tcp_output(struct tcp_sock *tp)
 		send_retransmissions(tp);
 	}
 	send_new_data(tp, &blocked_wnd, &sent);
+	if (sent)
+		cwnd_usage_update(tp);
 	if (!sent)
 		send_rescue(tp);
 	tp->uncork = false;

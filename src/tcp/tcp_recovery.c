@@ -141,10 +141,16 @@ void tcp_rack_update(struct tcp_sock *tp, struct tcp_txrec *r)
 	uint64_t now = tcp_now_us(tp->st);
 	uint32_t rtt = (uint32_t)(now - r->xmit_us);
 
-	if (!(r->flags & TXR_EVER_RETRANS) && seq_lt(r->end, tp->rack.fack))
+	/* RFC 8985 6.2 step 2: a segment delivered below RACK.fack, never retransmitted,
+	 * was reordered. Only once RACK.fack holds a delivered segment: before that it is
+	 * 0, which is "after" every sequence number from 2^31 up in modular order, and
+	 * a 0 check alone would also fire again whenever fack legitimately wraps to 0. */
+	if (tp->rack.fack_set && !(r->flags & TXR_EVER_RETRANS) && seq_lt(r->end, tp->rack.fack))
 		tp->rack.reord = true;
-	if (seq_gt(r->end, tp->rack.fack) || !tp->rack.fack)
+	if (!tp->rack.fack_set || seq_gt(r->end, tp->rack.fack)) {
 		tp->rack.fack = r->end;
+		tp->rack.fack_set = true;
+	}
 	/* Step 2: a retransmitted segment acknowledged faster than the minimum RTT was
 	 * probably the original's ACK: it says nothing about time. */
 	if ((r->flags & TXR_EVER_RETRANS) && tp->min_rtt_us && rtt < tp->min_rtt_us)
@@ -483,7 +489,7 @@ void tcp_enter_recovery(struct tcp_sock *tp)
 	tp->prr_recover_fs = tp->snd.nxt - tp->snd.una;
 	if (!tp->prr_recover_fs)
 		tp->prr_recover_fs = 1;
-	tcp_cc_prepare(tp);
+	tcp_cc_prepare_event(tp);
 	if (tp->cc.ops && tp->cc.ops->ssthresh && !tp->cc.ops->cong_control)
 		tp->cc.ssthresh = tp->cc.ops->ssthresh(&tp->cc);
 	if (tp->flags & TF_SACK_OK)

@@ -207,6 +207,9 @@ struct tcp_sock {
 		uint32_t mss;           /* effective payload per segment (options excluded) */
 		uint32_t peer_mss;      /* the peer's MSS option (or 536) */
 		uint32_t pmtu;          /* path MTU (route, lowered by ICMP frag-needed) */
+		uint32_t route_mtu;     /* the route's MTU before PMTU facts (0: not a
+		                         * unicast route, no PMTU discovery) */
+		bool pmtu_locked;       /* ip/pmtu.h: the path takes no DF */
 		uint8_t wscale;         /* Snd.Wind.Shift: peer's scale */
 		uint32_t last_ack_sent; /* Last.ACK.sent (RFC 7323 4.3) */
 	} snd;
@@ -251,6 +254,13 @@ struct tcp_sock {
 	uint32_t sacked_bytes, lost_bytes, retrans_bytes;
 	uint32_t reno_sacked;           /* non-SACK peers: duplicate ACKs as SACKed bytes */
 	uint32_t dupacks;
+	/* Linux tcp_cwnd_validate: the most data in flight (pipe) since SND.NXT was
+	 * cwnd_usage_seq, and whether cwnd stopped output then; cwnd growth looks at
+	 * these, not at the flight before each ACK, which a batch of ACKs processed
+	 * before output runs again drains (slow start would stop at half the batch). */
+	uint32_t max_flight;
+	uint32_t cwnd_usage_seq;
+	bool cwnd_limited_win;
 	uint32_t high_seq;              /* RFC 6582 "recover" / RFC 6675 RecoveryPoint */
 	uint32_t rescue_rxt;            /* RFC 6675 RescueRxt (valid with rescue_set) */
 	bool rescue_set;
@@ -262,6 +272,7 @@ struct tcp_sock {
 		uint32_t order;         /* and its send order (tie-break, RFC 8985 6.2) */
 		uint32_t end_seq;       /* RACK.end_seq */
 		uint32_t fack;          /* highest end sequence delivered (RACK.fack) */
+		bool fack_set;          /* fack holds a delivered segment's end */
 		uint32_t rtt_us;        /* RACK.rtt */
 		uint32_t reo_wnd_mult;
 		uint32_t reo_wnd_persist;
@@ -367,8 +378,7 @@ struct us_tcp_table {
 	struct list_head socks;                    /* every tcp_sock */
 	struct list_head tw_list;                  /* every TIME_WAIT record */
 	struct list_head pending;                  /* output due (egress phase) */
-	struct us_poll_hook hook;                  /* runs tcp_flush_pending */
-	struct us_timer kick;                      /* wakes the loop when output is due */
+	struct us_poll_hook hook;                  /* output hook: runs tcp_flush_pending */
 	uint32_t nsocks, ntw, nreq;
 	uint16_t ephemeral[TCP_EPHEMERAL_TABLE];   /* RFC 6056 Algorithm 4 table */
 	const struct tcp_cc_ops *default_cc;
@@ -420,9 +430,17 @@ int tcp_connect_port(struct tcp_sock *tp);
 uint32_t tcp_isn(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr,
 		 uint16_t rport);
 uint32_t tcp_ts_offset(struct us_stack *st, uint32_t laddr, uint32_t raddr);
-/* Route to raddr: source address, path MTU, checksum offload, device. 0 or -errno. */
+/* Route to raddr: source address, path MTU, checksum offload, device, and (@route_mtu,
+ * may be NULL) the route's MTU before what PMTU discovery learnt, 0 when the route is
+ * not unicast. 0 or -errno. */
 int tcp_route(struct us_stack *st, uint32_t raddr, uint32_t *laddr, uint32_t *mtu, bool *tx_csum,
-	      int *oif);
+	      int *oif, uint32_t *route_mtu);
+/* The path MTU towards the peer dropped to @mtu (ICMP, or learnt by another flow):
+ * resize the MSS, and segments in flight that no longer fit are lost (Linux
+ * tcp_simple_retransmit). */
+void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t mtu);
+/* At transmit: follow the PMTU cache (Linux tcp_current_mss -> tcp_sync_mss). */
+void tcp_pmtu_refresh(struct tcp_sock *tp);
 /* Sizes the rings and derives the window scale before the SYN. 0 or -ENOMEM. */
 int tcp_init_buffers(struct tcp_sock *tp);
 /* Common setup when the connection becomes ESTABLISHED (cc init, counters, wakeups). */
@@ -459,6 +477,8 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 void tcp_update_wnd(struct tcp_sock *tp, const struct tcp_seg *seg);
 /* The congestion-control snapshot fields updated before a hook call. */
 void tcp_cc_prepare(struct tcp_sock *tp);
+/* As tcp_cc_prepare, for a congestion event: cc.in_flight = FlightSize (SND.NXT - SND.UNA). */
+void tcp_cc_prepare_event(struct tcp_sock *tp);
 void tcp_set_ca_state(struct tcp_sock *tp, uint8_t s);
 void tcp_sndbuf_expand(struct tcp_sock *tp);
 

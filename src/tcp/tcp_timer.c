@@ -114,9 +114,23 @@ void tcp_rearm_rexmt(struct tcp_sock *tp)
 	bool outstanding = tp->snd.una != tp->snd.nxt ||
 			   tp->state == TCP_SYN_SENT || tp->state == TCP_SYN_RECEIVED;
 
-	if (outstanding)
-		tcp_timer_set(tp, TCPT_REXMT, tp->st->now_ms + tcp_rto_ms(tp));
-	else
+	if (outstanding) {
+		uint64_t rto = tcp_rto_ms(tp);
+
+		/* Linux tcp_clamp_rto_to_user_timeout: in a retransmission episode with
+		 * TCP_USER_TIMEOUT, the timer never runs past the moment the timeout ends,
+		 * so the connection is given up on time and not up to a backed-off RTO
+		 * later (RFC 5482 3: the user timeout bounds how long data may stay
+		 * unacknowledged). */
+		if (tp->user_timeout_ms && tp->first_rexmit_ms) {
+			uint64_t end = tp->first_rexmit_ms + tp->user_timeout_ms;
+			uint64_t left = end > tp->st->now_ms ? end - tp->st->now_ms : 1;
+
+			if (left < rto)
+				rto = left;
+		}
+		tcp_timer_set(tp, TCPT_REXMT, tp->st->now_ms + rto);
+	} else
 		tcp_timer_clear(tp, TCPT_REXMT);
 }
 
@@ -188,8 +202,12 @@ static bool tcp_timer_rexmt(struct tcp_sock *tp)
 	}
 	if (tp->snd.una == tp->snd.nxt)
 		return false;
+	/* The episode starts at the first transmission of the oldest unacknowledged
+	 * segment, not at this first RTO: Linux's retrans_stamp (tcp_retransmit_skb takes
+	 * the head's send time), which tcp_retransmits_timed_out measures TCP_USER_TIMEOUT
+	 * from. */
 	if (!tp->first_rexmit_ms)
-		tp->first_rexmit_ms = st->now_ms;
+		tp->first_rexmit_ms = tp->txr_n ? tcp_txr_at(tp, 0)->xmit_us / 1000 : st->now_ms;
 	if (tp->retries >= max_retries(tp) || user_timeout_passed(tp)) {
 		US_INC(st, TcpExtTCPAbortOnTimeout);
 		return tcp_abort(tp, timeout_err(tp), true);
@@ -209,8 +227,11 @@ static bool tcp_timer_rexmt(struct tcp_sock *tp)
 		/* A new episode: what to go back to if it proves spurious (RFC 3522,
 		 * RFC 5682); further RTOs of the same one keep the first record. */
 		tcp_undo_start(tp);
-		if (tp->cc.ops && tp->cc.ops->ssthresh)
+		if (tp->cc.ops && tp->cc.ops->ssthresh) {
+			tcp_cc_prepare_event(tp);   /* FlightSize, RFC 5681 eq. 4 */
 			tp->cc.ssthresh = tp->cc.ops->ssthresh(&tp->cc);
+			tcp_cc_prepare(tp);
+		}
 		if (tp->cc.ops && tp->cc.ops->cwnd_event)
 			tp->cc.ops->cwnd_event(&tp->cc, TCP_CC_EVENT_LOSS);
 	}

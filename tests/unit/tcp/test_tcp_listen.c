@@ -224,6 +224,46 @@ static void test_accept_queue_overflow(void **state)
 	te_stack_free(pe.st);
 }
 
+/* Accepting one of two queued connections leaves the listener readable: another
+ * round is requested at once (level-triggered, as tcp_recv); accepting the last
+ * one does not. */
+static void test_accept_leaves_queue_requests_round(void **state)
+{
+	struct te_peer pe = { 0 };
+	struct tcp_sock *l, *c1, *c2;
+	struct te_out o;
+
+	(void)state;
+	pe.st = te_stack_new(TE_US, 7, &pe.dev);
+	l = listener(pe.st, 80, 4);
+	for (uint16_t i = 0; i < 2; i++) {
+		send_syn(&pe, (uint16_t)(43100 + i), 1000u * i, false, false);
+		te_poll(pe.st);
+		te_peer_pop(&pe, &o);
+		peer_for(&pe, (uint16_t)(43100 + i), 1000u * i, &o, false);
+		te_peer_send(&pe, TCP_ACK, NULL, 0, 1000);
+		te_poll(pe.st);
+	}
+	assert_int_equal(l->lst.acceptq_len, 2);
+	pe.st->round_requested = false;
+	assert_int_equal(tcp_accept(l, &c1), 0);
+	assert_true(pe.st->round_requested);
+	pe.st->round_requested = false;
+	assert_int_equal(tcp_accept(l, &c2), 0);
+	assert_false(pe.st->round_requested);
+	assert_int_equal(tcp_accept(l, &c2), -EAGAIN);
+	assert_false(pe.st->round_requested);
+	tcp_abort(c1, 0, false);
+	tcp_close(c1);
+	tcp_abort(c2, 0, false);
+	tcp_close(c2);
+	tcp_close(l);
+	te_poll(pe.st);
+	te_tx_clear(pe.dev);
+	te_assert_no_conns(pe.st);
+	te_stack_free(pe.st);
+}
+
 /* RFC 6191: a SYN with a newer timestamp reopens a 4-tuple in TIME_WAIT, answered
  * with an ISN above the old incarnation's; an old SYN only gets an ACK. */
 static void test_time_wait_reuse(void **state)
@@ -285,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_syncookies),
 		cmocka_unit_test(test_syn_queue_full),
 		cmocka_unit_test(test_accept_queue_overflow),
+		cmocka_unit_test(test_accept_leaves_queue_requests_round),
 		cmocka_unit_test(test_time_wait_reuse),
 	};
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "base/bytes.h"
+#include "ip/pmtu.h"
 #include "tcp/tcp_sock.h"
 #include "tcp_env.h"
 #include "ustack/ustack.h"
@@ -129,6 +130,70 @@ static void test_icmp_frag_needed(void **state)
 	te_poll(pe.st);
 	assert_int_equal(tp->snd.pmtu, 1000);
 	assert_int_equal(pe.st->counters.stat[US_STAT_TcpExtOutOfWindowIcmps], 1);
+	close_all(&pe, tp);
+}
+
+/* A path MTU learnt by another flow to the same destination (a UDP flow's ICMP, here
+ * pmtu_learn directly) applies to an open connection at its next transmit (Linux
+ * tcp_current_mss): segments are cut to the new MSS and go with DF, never fragmented
+ * here; a segment in flight at the old size is resent in pieces (it cannot pass);
+ * when the fact expires the MSS grows back to the route's. */
+static void test_pmtu_learned_elsewhere(void **state)
+{
+	struct te_peer pe;
+	struct tcp_sock *tp;
+	struct te_out o, o2, o3;
+	static uint8_t data[1448];
+	struct iovec iov = { data, sizeof(data) };
+
+	(void)state;
+	setup(&pe);
+	tp = open_active(&pe, 5105, true, 7, 1460);
+	{
+		int one = 1;    /* no Nagle: the small write goes behind the retransmission */
+
+		assert_int_equal(tcp_setsockopt(tp, 6, 1 /* TCP_NODELAY */, &one, sizeof(one)), 0);
+	}
+	assert_int_equal(tp->snd.mss, 1448);
+	assert_int_equal(tcp_send(tp, &iov, 1, 0), 1448);
+	te_poll(pe.st);
+	te_peer_pop(&pe, &o);
+	assert_int_equal(o.len, 1448);
+	assert_true(o.ip.df);
+	/* Another flow learns that the path takes 1000 bytes. */
+	assert_int_equal(pmtu_learn(pe.st, TE_PEER, 1500, 1000), 1000);
+	iov.iov_len = 100;
+	assert_int_equal(tcp_send(tp, &iov, 1, 0), 100);
+	te_poll(pe.st);
+	assert_int_equal(tp->snd.pmtu, 1000);
+	assert_int_equal(tp->snd.mss, 1000 - 40 - 12);
+	assert_int_equal(te_tx_count(pe.dev), 3);
+	/* The 1448 bytes in flight went at the old size: resent as 948 + 500, then the
+	 * new 100 bytes; all with DF, none fragmented. */
+	te_peer_pop(&pe, &o);
+	te_peer_pop(&pe, &o2);
+	te_peer_pop(&pe, &o3);
+	assert_int_equal(te_tx_count(pe.dev), 0);
+	assert_int_equal(o.len, 948);
+	assert_int_equal(o2.len, 500);
+	assert_int_equal(o2.th.seq, o.th.seq + 948);
+	assert_int_equal(o3.len, 100);
+	assert_int_equal(o3.th.seq, o2.th.seq + 500);
+	assert_true(o.ip.total_len <= 1000);
+	assert_true(o.ip.df && o2.ip.df && o3.ip.df);
+	assert_false(o.ip.mf || o.ip.frag_off);
+	assert_int_equal(pe.st->counters.stat[US_STAT_IpFragCreates], 0);
+	/* Acknowledged; the fact is forgotten (as on expiry): back to the route's MSS. */
+	pe.rcv_nxt = tp->snd.nxt;
+	te_peer_send(&pe, TCP_ACK, NULL, 0, 1024);
+	te_poll(pe.st);
+	pmtu_flush(pe.st);
+	iov.iov_len = 1448;
+	assert_int_equal(tcp_send(tp, &iov, 1, 0), 1448);
+	te_poll(pe.st);
+	te_peer_pop(&pe, &o);
+	assert_int_equal(o.len, 1448);
+	assert_int_equal(tp->snd.mss, 1448);
 	close_all(&pe, tp);
 }
 
@@ -496,6 +561,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_icmp_frag_needed),
+		cmocka_unit_test(test_pmtu_learned_elsewhere),
 		cmocka_unit_test(test_icmp_during_connect),
 		cmocka_unit_test(test_mss_clamp_to_mtu),
 		cmocka_unit_test(test_sack_blocks_order),

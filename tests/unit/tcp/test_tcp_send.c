@@ -219,6 +219,38 @@ static void test_limited_transmit(void **state)
 	teardown(&pe, tp);
 }
 
+/* Slow start with a batch of ACKs (RFC 5681 3.1, RFC 3465 2.2: cwnd += min(acked,
+ * 2 SMSS) per ACK): IW10 acknowledged by 5 ACKs (one per two segments) handled in one
+ * poll round, before output runs again, doubles cwnd to 20 segments. The flight
+ * before each ACK shrinks along the batch (10, 8, 6 ... segments), so judging "is
+ * cwnd what limits us" by it stopped growth at the third ACK (cwnd 14); as Linux's
+ * tcp_is_cwnd_limited, the largest flight of the window (max_packets_out) decides. */
+static void test_slow_start_ack_batch(void **state)
+{
+	struct te_peer pe;
+	struct tcp_sock *tp;
+	uint32_t una;
+
+	(void)state;
+	setup(&pe);
+	tp = open_active(&pe, 6105, true);
+	una = tp->snd.una;
+	assert_int_equal(send_n(tp, 30000, 0), 30000);
+	te_poll(pe.st);
+	assert_int_equal(te_tx_count(pe.dev), 10);        /* IW10 (RFC 6928) */
+	assert_int_equal(tp->cc.cwnd, 10000);
+	te_tx_clear(pe.dev);
+	for (uint32_t i = 1; i <= 5; i++) {
+		pe.rcv_nxt = una + i * 2000;
+		te_peer_send(&pe, TCP_ACK, NULL, 0, 4096);
+	}
+	te_poll(pe.st);
+	assert_int_equal(tp->snd.una, una + 10000);
+	assert_int_equal(tp->cc.cwnd, 20000);
+	assert_int_equal(te_tx_count(pe.dev), 20);
+	teardown(&pe, tp);
+}
+
 /* RFC 6937: with 20 segments out and the first lost, SACKs for the 19 others let
  * about ssthresh/RecoverFS of them be replaced (CUBIC: ssthresh = 0.7 cwnd): one
  * retransmission (RACK sees the loss at once: the clock does not move here) and new
@@ -317,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_nagle_nodelay_cork),
 		cmocka_unit_test(test_sender_sws),
 		cmocka_unit_test(test_limited_transmit),
+		cmocka_unit_test(test_slow_start_ack_batch),
 		cmocka_unit_test(test_prr),
 		cmocka_unit_test(test_ooo_bound),
 	};

@@ -410,6 +410,10 @@ US_API int us_accept(struct us_stack *st, int sd, struct sockaddr *addr, socklen
 		return -EOPNOTSUPP;
 	if (addr && !len)
 		return -EFAULT;
+	/* Nothing waiting (a polling server asks every round): answer without allocating. */
+	err = sk->calls->accept(sk, NULL);
+	if (err)
+		return err;
 	/* The descriptor comes first, as in __sys_accept4: with the table full the
 	 * connection stays queued (-EMFILE), it is not lost. */
 	nsk = sock_alloc(st, sk->calls, sk->type, sk->protocol, &err);

@@ -62,7 +62,8 @@ struct us_sock_calls {
 	/* @addr/@len as the application gave them (AF_UNSPEC included). */
 	int (*connect)(struct us_sock *sk, const struct sockaddr *addr, socklen_t len);
 	int (*listen)(struct us_sock *sk, int backlog);
-	/* Fill the fresh socket @nsk (calls and type already set) with the next connection. */
+	/* Fill the fresh socket @nsk (calls and type already set) with the next connection.
+	 * @nsk NULL: only tell whether there is one (0) or the error accept would give. */
 	int (*accept)(struct us_sock *sk, struct us_sock *nsk);
 	/* @to (NULL: none given) decoded by sock.c only for datagrams. Bytes sent or -errno. */
 	ssize_t (*sendmsg)(struct us_sock *sk, const struct iovec *iov, int iovcnt, int flags,

@@ -80,9 +80,9 @@ static int stream_listen(struct us_sock *sk, int backlog)
 static int stream_accept(struct us_sock *sk, struct us_sock *nsk)
 {
 	struct tcp_sock *ntp = NULL;
-	int err = tcp_accept(sk->tp, &ntp);
+	int err = tcp_accept(sk->tp, nsk ? &ntp : NULL);
 
-	if (err < 0)
+	if (err < 0 || !nsk)
 		return err;
 	nsk->tp = ntp;
 	return 0;

@@ -272,6 +272,8 @@ int tcp_accept(struct tcp_sock *tp, struct tcp_sock **out)
 		return -EINVAL;
 	if (list_empty(&tp->lst.acceptq))
 		return -EAGAIN;
+	if (!out)
+		return 0; /* only asked whether one waits */
 	c = list_first_entry(&tp->lst.acceptq, struct tcp_sock, accept_link);
 	list_del(&c->accept_link);
 	tp->lst.acceptq_len--;

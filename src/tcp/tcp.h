@@ -67,7 +67,8 @@ int tcp_connect(struct tcp_sock *tp, uint32_t addr, uint16_t port);
  * and the SYN queue (also net.ipv4.tcp_max_syn_backlog); beyond the SYN queue, SYN
  * cookies answer (net.ipv4.tcp_syncookies). */
 int tcp_listen(struct tcp_sock *tp, int backlog);
-/* An established connection from the accept queue, or -EAGAIN / -EINVAL (not listening). */
+/* An established connection from the accept queue, or -EAGAIN / -EINVAL (not listening).
+ * @out NULL: only tells whether one waits (0), without taking it. */
 int tcp_accept(struct tcp_sock *tp, struct tcp_sock **out);
 /* Copies into the send queue: bytes taken (may be fewer than asked), -EAGAIN when the queue
  * is full or the handshake is still going on, the pending error once (-ECONNRESET ...),

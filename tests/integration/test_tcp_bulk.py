@@ -53,12 +53,12 @@ the stack sends with CUBIC, which backs off on every loss episode - cwnd 9-19
 segments at 1 % loss, as `ustack ss -ti` shows - while this machine's kernel
 defaults to BBR, which ignores random loss.)
 
-Seen while writing this (test_receiver_ack_rate, marked xfail until fixed): the
-stack acknowledges once per receive batch, so a bulk receiver sends one ACK per up
-to net.core.netdev_budget (300) segments - ACKs advancing by exactly 300 * 1448 =
-434400 bytes on a clean TAP. Through loss this starves the kernel sender of SACK
-information: it retransmits ~13 segments per segment linkem lost (kernel to
-kernel: ~4); with netdev_budget=16, ~2.7.
+test_receiver_ack_rate guards a bug this module found (fixed): the stack used to
+acknowledge once per receive batch, so a bulk receiver sent one ACK per up to
+net.core.netdev_budget (300) segments - ACKs advancing by exactly 300 * 1448 =
+434400 bytes on a clean TAP. Through loss that starved the kernel sender of SACK
+information: it retransmitted ~13 segments per segment linkem lost (kernel to
+kernel: ~4). Now a due ACK leaves at the end of each segment's processing.
 """
 import functools
 import hashlib

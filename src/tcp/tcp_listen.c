@@ -334,8 +334,18 @@ static struct tcp_sock *create_child(struct tcp_sock *lst, const struct tcp_req 
 	tp->snd.wl1 = seg->seq;
 	tp->snd.wl2 = seg->ack;
 	tp->snd.max_wnd = tp->snd.wnd;
-	if (req->sent_us && !req->retries)
+	if (req->sent_us && !req->retries) {
 		tcp_rtt_sample(tp, (uint32_t)(tcp_now_us(st) - req->sent_us));
+	} else if (req->ts_ok && seg->th->opts.ts_present && seg->th->opts.tsecr) {
+		/* A cookie keeps no send time and a retransmitted SYN-ACK's is ambiguous
+		 * (Karn), but the final ACK's TSecr dates our SYN-ACK (RFC 7323 4.1, as
+		 * Linux's tcp_synack_rtt_meas falls back to it). A cookie's TSval was
+		 * rounded down to carry the options, so this may be up to 63 ms long. */
+		uint32_t ms = tcp_now_ts(st) + tp->ts_off - seg->th->opts.tsecr;
+
+		if (ms <= 60000)
+			tcp_rtt_sample(tp, ms ? ms * 1000u : 500u);
+	}
 	tcp_bind_child(tp);
 	tcp_ehash_add(tp);
 	US_INC(st, TcpPassiveOpens);

@@ -18,7 +18,7 @@ import random
 import pytest
 
 from harness import ping_received
-from test_tcp_services import stream
+from streams import stream
 
 STACK = "198.18.10.2"
 KERNEL = "198.18.10.1"

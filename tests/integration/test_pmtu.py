@@ -18,7 +18,7 @@ import time
 import pytest
 
 from harness import wait_for
-from test_tcp_services import stream
+from streams import stream
 
 STACK = "198.18.6.2"
 FAR = "198.18.8.2"

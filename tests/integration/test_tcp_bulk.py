@@ -60,7 +60,6 @@ net.core.netdev_budget (300) segments - ACKs advancing by exactly 300 * 1448 =
 information: it retransmitted ~13 segments per segment linkem lost (kernel to
 kernel: ~4). Now a due ACK leaves at the end of each segment's processing.
 """
-import functools
 import hashlib
 import json
 import os
@@ -75,6 +74,7 @@ import pytest
 
 import harness
 from harness import KERNEL_ADDR, STACK_ADDR, wait_for
+from streams import stream_at, stream_chunks, stream_sha256
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -93,33 +93,6 @@ SLOW = _size("USTACK_BULK_SLOW_BYTES", 20_000_000)
 CHUNK = 4 * MiB  # generation / comparison unit (a multiple of 8)
 
 # --------------------------------------------------------------------------- the stream
-
-
-def stream_at(off, n):
-    """Bytes [off, off + n) of the /bytes/N stream (README.md, src/ctl/http.c): byte k is
-    byte k mod 8 of the little-endian SplitMix64 output z(k // 8). @off is a multiple of 8."""
-    assert off % 8 == 0
-    first = off // 8
-    i = np.arange(first + 1, first + (n + 7) // 8 + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        x = i * np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        x = x ^ (x >> np.uint64(31))
-    return x.astype("<u8").tobytes()[:n]
-
-
-def stream_chunks(n, chunk=CHUNK):
-    for off in range(0, n, chunk):
-        yield stream_at(off, min(chunk, n - off))
-
-
-@functools.lru_cache(maxsize=None)
-def stream_sha256(n):
-    h = hashlib.sha256()
-    for c in stream_chunks(n):
-        h.update(c)
-    return h.hexdigest()
 
 
 class StreamChecker:

@@ -20,19 +20,19 @@ The kernel side of each case is a small Python server (PEER below) started in th
 namespace; every process, capture and iptables rule is removed also on failure,
 and the namespace and daemon by the module_env fixture.
 """
-import hashlib
 import json
+import os
 import queue
 import signal
 import subprocess
 import threading
 import time
 
-import numpy as np
 import pytest
 
 import harness
 from harness import KERNEL_ADDR, PYTHON, STACK_ADDR
+from streams import stream_sha256
 
 BIG = 200_000_000
 
@@ -42,19 +42,9 @@ BIG = 200_000_000
 #   echo           send back everything until EOF, then close
 #   hold           read until EOF (report bytes), then close
 PEER = r'''
-import hashlib, json, socket, sys
-import numpy as np
-
-def stream(off, n):
-    first, last = off // 8, (off + n + 7) // 8
-    i = np.arange(first + 1, last + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        x = i * np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        x = x ^ (x >> np.uint64(31))
-    b = x.astype("<u8").tobytes()
-    return b[off - first * 8:off - first * 8 + n]
+import hashlib, json, os, socket, sys
+sys.path.insert(0, os.environ["USTACK_TESTS_DIR"])
+from streams import stream_at as stream
 
 mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ls = socket.socket()
@@ -89,22 +79,6 @@ print(json.dumps({"bytes": n, "sha256": h.hexdigest()}), flush=True)
 '''
 
 
-def stream_sha256(n, chunk=1 << 24):
-    """SHA-256 of bytes [0, n) of the /bytes/N stream (src/ctl/http.h), in chunks."""
-    h = hashlib.sha256()
-    for off in range(0, n, chunk):
-        k = min(chunk, n - off)
-        first = off // 8
-        i = np.arange(first + 1, (off + k + 7) // 8 + 1, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            x = i * np.uint64(0x9E3779B97F4A7C15)
-            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            x = x ^ (x >> np.uint64(31))
-        h.update(x.astype("<u8").tobytes()[off - first * 8:off - first * 8 + k])
-    return h.hexdigest()
-
-
 _BIG_SHA = []
 
 
@@ -119,8 +93,10 @@ class Proc:
 
     def __init__(self, ns, args, ready=None, ready_timeout=10):
         self.cmd = ["ip", "netns", "exec", ns.name] + [str(a) for a in args]
+        # The peer imports streams.py from this folder.
+        env = dict(os.environ, USTACK_TESTS_DIR=os.path.dirname(os.path.abspath(__file__)))
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, text=True)
+                                     stdin=subprocess.DEVNULL, text=True, env=env)
         self.lines = queue.Queue()
         self.err = []
         threading.Thread(target=self._read, args=(self.proc.stdout, self.lines.put),

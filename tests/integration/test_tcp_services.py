@@ -12,30 +12,16 @@ One daemon serves the whole module (the services keep no state between
 connections), so the module runs in well under a minute."""
 import hashlib
 import json
-import os
 import random
 import re
 import subprocess
-import time
 
-import numpy as np
 import pytest
 
 from harness import KERNEL_ADDR, STACK_ADDR, wait_for
+from streams import stream
 
 URL = f"http://{STACK_ADDR}"
-
-
-def stream(n):
-    """Bytes [0, n) of the /bytes/N stream (src/ctl/http.h): byte k is byte k mod 8 of
-    the little-endian SplitMix64 output number k // 8, from state 0."""
-    i = np.arange(1, (n + 7) // 8 + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        x = i * np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        x = x ^ (x >> np.uint64(31))
-    return x.astype("<u8").tobytes()[:n]
 
 
 def chargen(n):

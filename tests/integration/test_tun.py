@@ -12,7 +12,7 @@ import hashlib
 import pytest
 
 from harness import ping_received
-from test_tcp_services import stream
+from streams import stream
 
 STACK = "198.18.9.2"
 KERNEL = "198.18.9.1"

@@ -53,7 +53,10 @@ ECHO = 7
 FLOOD_SRC = "198.18.0.66"       # the flood's source: a second kernel address
 FLOOD_SECONDS = 8              # without cookies
 FLOOD_MIN_SECONDS = 6          # with cookies: at least this long, and CURLS_IN_FLOOD curls,
-FLOOD_MAX_SECONDS = 20         # but never longer than this
+FLOOD_MAX_SECONDS = 45         # but never longer than this. A transfer can take 15 s: the
+                               # stack answers every flood SYN, its own transmit queue fills
+                               # with SYN-ACKs, and a data segment dropped there waits for its
+                               # (backed-off) RTO. Room for the curls and the upload after.
 CURLS_IN_FLOOD = 3
 CURL_BYTES = 1_000_000
 # The daemon's VmRSS may grow by at most this much over its pre-flood value (it

@@ -448,6 +448,8 @@ void neigh_output(struct us_stack *st, struct us_netdev *dev, uint32_t nexthop, 
 			return;
 		}
 	}
+	if ((p->flags & US_PKT_F_CONFIRM_NEIGH) && n->has_mac)
+		n->confirmed_ms = st->now_ms; /* as neigh_confirm(): the deadlines look at it */
 	neigh_send(st, dev, n, p);
 }
 

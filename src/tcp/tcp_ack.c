@@ -330,6 +330,7 @@ bool tcp_ack(struct tcp_sock *tp, struct tcp_seg *seg, enum us_drop_reason *reas
 		sndq_consume(tp, ack);
 		us_intervals_advance(&tp->sacked, ack - tp->snd.una);
 		tp->snd.una = ack;
+		tp->neigh_confirm = true; /* forward progress: the path works */
 		tp->bytes_acked += acked;
 		tp->retries = 0;
 		tp->first_rexmit_ms = 0;

@@ -168,6 +168,7 @@ static void tcp_input_syn_sent(struct tcp_sock *tp, struct tcp_seg *seg)
 	if (fl & TCP_ACK) {
 		tp->snd.una = seg->ack;
 		tp->snd.buf_seq = seg->ack;
+		tp->neigh_confirm = true;
 	}
 	if (seq_gt(tp->snd.una, tp->snd.iss)) {
 		/* Our SYN is acknowledged: ESTABLISHED, <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
@@ -374,6 +375,7 @@ static void tcp_input_synced(struct tcp_sock *tp, struct tcp_seg *seg)
 		}
 		tp->snd.una = seg->ack;
 		tp->snd.buf_seq = seg->ack;
+		tp->neigh_confirm = true;
 		tp->snd.wnd = (uint32_t)seg->th->window << ((fl & TCP_SYN) ? 0 : tp->snd.wscale);
 		tp->snd.wl1 = seg->seq;
 		tp->snd.wl2 = seg->ack;

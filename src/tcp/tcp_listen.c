@@ -326,6 +326,7 @@ static struct tcp_sock *create_child(struct tcp_sock *lst, const struct tcp_req 
 	tp->snd.peer_mss = req->peer_mss;
 	tp->snd.iss = req->iss;
 	tp->snd.una = tp->snd.nxt = tp->snd.buf_seq = req->iss + 1;
+	tp->neigh_confirm = true; /* the final ACK acknowledged our SYN-ACK */
 	tp->snd.last_ack_sent = req->irs + 1;
 	tp->rcv.irs = req->irs;
 	tp->rcv.nxt = tp->rcv.wup = req->irs + 1;

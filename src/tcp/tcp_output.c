@@ -256,6 +256,12 @@ int tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint32_t len, uint8_t flags, boo
 		p->csum_offset = TCP_OFF_CSUM;
 	}
 	p->flags |= US_PKT_F_LOCAL_OUT;
+	if (tp->neigh_confirm) {
+		/* Keeps the next hop REACHABLE while ACKs arrive, so a busy connection
+		 * never depends on ARP probes (which a flood or heavy loss may eat). */
+		p->flags |= US_PKT_F_CONFIRM_NEIGH;
+		tp->neigh_confirm = false;
+	}
 	tcp_count_out(st, flags, rexmit);
 	tp->segs_out++;
 	if (flags & TCP_ACK)

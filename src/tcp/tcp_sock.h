@@ -340,6 +340,8 @@ struct tcp_sock {
 	uint8_t tos;
 	uint8_t dev_caps_tx_csum;       /* route's device can finish checksums */
 	int oif;                        /* route's device (transmit queue backpressure) */
+	bool neigh_confirm;             /* an ACK moved SND.UNA: the next segment confirms
+	                                 * the next hop's ARP entry (US_PKT_F_CONFIRM_NEIGH) */
 
 	int err;                        /* pending error (positive errno), SO_ERROR */
 	int err_soft;                   /* last ICMP soft error, reported on timeout */

@@ -308,7 +308,9 @@ def test_syn_flood_with_cookies(env, tmp_path):
         # tries again, once in the whole run; wrong bytes never pass.
         stalls = []
         while len(done) < CURLS_IN_FLOOD or time.monotonic() - flood.t0 < FLOOD_MIN_SECONDS:
-            assert flood.running(), f"the flood ended after {len(done)} transfers: {done}"
+            assert flood.running(), \
+                f"the flood ended after {len(done)} transfers: {done}, stalls {stalls}; " \
+                f"drops {drop_deltas(d.drops(), dr0)}; neighbours {d.cli('neigh')}"
             got = curl_bytes(s, CURL_BYTES, tmp_path, tag=str(len(done)))
             if not got[0] and got[1].startswith("curl exit 28") and not stalls:
                 stalls.append(got[1])

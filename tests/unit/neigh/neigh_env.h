@@ -127,14 +127,22 @@ static inline void env_inject(struct env *e, const uint8_t *frame, size_t len)
 }
 
 /* Hands an IPv4 datagram to neigh_output for @nexthop and flushes the device. */
-static inline void env_send(struct env *e, uint32_t nexthop, const uint8_t *dgram, size_t len)
+/* Sends @dgram to @nexthop with packet flags @pkt_flags (US_PKT_F_*). */
+static inline void env_send_flags(struct env *e, uint32_t nexthop, const uint8_t *dgram,
+				  size_t len, uint8_t pkt_flags)
 {
 	struct us_pkt *p = us_pkt_alloc(&e->a->pool, len);
 
 	assert_non_null(p);
 	memcpy(us_pkt_put(p, len), dgram, len);
+	p->flags |= pkt_flags;
 	neigh_output(e->a, e->da, nexthop, p);
 	us_stack_poll(e->a);
+}
+
+static inline void env_send(struct env *e, uint32_t nexthop, const uint8_t *dgram, size_t len)
+{
+	env_send_flags(e, nexthop, dgram, len, 0);
 }
 
 static inline enum us_neigh_state env_state(struct env *e, uint32_t ip)

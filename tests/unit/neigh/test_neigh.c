@@ -176,6 +176,26 @@ static void test_confirm_extends_reachable(void **state)
 	env_expect_silence(e);
 }
 
+/* A sender that saw progress marks its datagrams (TCP after an ACK moved SND.UNA):
+ * each one confirms the entry on output, so a busy path stays REACHABLE for minutes
+ * without a single ARP probe, the same traffic unmarked goes to DELAY. */
+static void test_confirm_on_output(void **state)
+{
+	struct env *e = *state;
+	uint64_t t0;
+
+	resolve_peer(e);
+	t0 = env_now(e);
+	for (uint64_t t = t0 + 2000; t <= t0 + 120000; t += 2000) {
+		env_run_to(e, t);
+		env_send_flags(e, ADDR_PEER, UDP_DGRAM, sizeof(UDP_DGRAM), US_PKT_F_CONFIRM_NEIGH);
+		env_expect_frame(e, UDP_FRAME_TO_PEER, sizeof(UDP_FRAME_TO_PEER));
+		assert_int_equal(env_state(e, ADDR_PEER), US_NUD_REACHABLE);
+	}
+	env_expect_silence(e);
+	assert_int_equal(env_stat(e, ArpOutRequests), 1); /* the first resolution only */
+}
+
 /* REACHABLE expiring while the entry is in use goes to DELAY directly (Linux). */
 static void test_reachable_in_use_goes_delay(void **state)
 {
@@ -597,6 +617,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nud_cycle, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_delay_confirmed, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_confirm_extends_reachable, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_confirm_on_output, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_reachable_in_use_goes_delay, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_fails, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_sends_host_unreach, env_setup, env_teardown),

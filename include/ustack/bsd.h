@@ -130,6 +130,22 @@ US_API_EXPORT int ustack_epoll_pwait(int epfd, struct epoll_event *events, int m
 /* Is @epfd an epoll instance with ustack sockets in it (the shim routes epoll_wait)? */
 US_API_EXPORT bool ustack_is_epoll(int epfd);
 
+/* ---- low-level readiness of one ustack socket (the poll/epoll emulation above is
+ * built on these; event loops embedding ustack may use them directly) ------------- */
+
+/* Readiness now as poll(2) bits (POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDHUP), from
+ * the socket's shared state and rings, without a request to the stack. -1 (EBADF). */
+US_API_EXPORT int ustack_fd_events(int fd);
+/* Bumped at every readiness change the stack publishes (edge-triggered epoll). */
+US_API_EXPORT uint32_t ustack_fd_gen(int fd);
+/* Prepare to sleep until @events may be ready on @fd: returns the events of @events
+ * ready now (> 0: do not sleep, nothing armed), or 0: armed - the eventfd @fd will
+ * become readable (POLLIN in the kernel) when the stack changed something a waiter
+ * for @events cares about. -1 on error. */
+US_API_EXPORT int ustack_fd_wait_arm(int fd, int events);
+/* After the sleep (woken or not): drain the eventfd and withdraw the arming. */
+US_API_EXPORT void ustack_fd_wait_end(int fd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,6 +55,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: integration tests need root"
 elif [ -x $ASAN/tools/ustack ]; then
 	export USTACK_BIN=$PWD/$ASAN/tools/ustack
+	# Capacity tests (a SYN flood) run the daemon built without sanitizers.
+	[ -x $CLANG/tools/ustack ] && export USTACK_FAST_BIN=$PWD/$CLANG/tools/ustack
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml=$ASAN/integration.xml tests/integration
 	rc=$?
 	if [ -f $ASAN/integration.xml ]; then

@@ -157,7 +157,8 @@ def ping_received(out):
 class Daemon:
     """One `ustack daemon` process (in a namespace or not) plus its CLI."""
 
-    def __init__(self, name, args, ns=None, rundir=None, ready_timeout=15, asan_options=None):
+    def __init__(self, name, args, ns=None, rundir=None, ready_timeout=15, asan_options=None,
+                 binary=None):
         self.name = name
         self.ns = ns
         self.rundir = rundir or tempfile.mkdtemp(prefix="ust-run-")
@@ -171,7 +172,7 @@ class Daemon:
         self.stdout_lines = []
         self.returncode = None
         self.stopped = False
-        cmd = [ustack_bin(), "daemon", "--name", name] + [str(a) for a in args]
+        cmd = [binary or ustack_bin(), "daemon", "--name", name] + [str(a) for a in args]
         if ns:
             cmd = ["ip", "netns", "exec", ns] + cmd
         self.cmd = cmd
@@ -460,9 +461,9 @@ class Env:
         self.tmpdirs.append(d)
         return d
 
-    def daemon(self, args, ns=None, name=None, asan_options=None):
+    def daemon(self, args, ns=None, name=None, asan_options=None, binary=None):
         d = Daemon(name or unique_name("ud"), args, ns=ns.name if ns else None,
-                   asan_options=asan_options)
+                   asan_options=asan_options, binary=binary)
         self.daemons.append(d)
         return d
 
@@ -473,14 +474,15 @@ class Env:
 
     def stack(self, extra_args=(), tap="tp0", stack_addr=STACK_ADDR + "/24",
               kernel_addr=KERNEL_ADDR + "/24", configure_kernel=True, before_kernel=None,
-              asan_options=None):
+              asan_options=None, binary=None):
         """The common topology: namespace NS, the daemon on TAP @tap in it, the kernel
         side of the TAP configured with @kernel_addr. @before_kernel(daemon) runs after
         the daemon is ready and before the kernel side comes up (e.g. `ustack set`).
-        @asan_options are appended to the daemon's ASAN_OPTIONS."""
+        @asan_options are appended to the daemon's ASAN_OPTIONS; @binary replaces
+        the ustack binary for the daemon only (the CLI stays $USTACK_BIN)."""
         ns = self.netns()
         d = self.daemon(["--tap", tap, "--addr", stack_addr] + list(extra_args), ns=ns,
-                        name=ns.name, asan_options=asan_options)
+                        name=ns.name, asan_options=asan_options, binary=binary)
         if before_kernel:
             before_kernel(d)
         if configure_kernel:

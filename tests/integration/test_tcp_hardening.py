@@ -35,6 +35,7 @@ which it takes as duplicates of the last ACK and does not answer.
 import hashlib
 import json
 import math
+import os
 import shutil
 import subprocess
 import threading
@@ -54,10 +55,9 @@ FLOOD_SRC = "198.18.0.66"       # the flood's source: a second kernel address
 FLOOD_SECONDS = 8              # without cookies
 FLOOD_MIN_SECONDS = 6          # with cookies: at least this long, and CURLS_IN_FLOOD curls,
 FLOOD_MAX_SECONDS = 60         # but never longer than this. A transfer can stall for many
-                               # seconds: the stack answers every flood SYN, its own transmit
-                               # queue fills with SYN-ACKs, and a data segment dropped there
-                               # waits for its (backed-off) RTO (TCP is not told of local
-                               # drops yet). Room for a 25 s timeout, a retry and the rest.
+                               # seconds when the kernel drops the ACKs towards a daemon
+                               # that does not keep up (see flood_stack). Room for a 25 s
+                               # timeout, a retry and the rest.
 CURLS_IN_FLOOD = 3
 CURL_BYTES = 1_000_000
 # The daemon's VmRSS may grow by at most this much over its pre-flood value (it
@@ -231,7 +231,17 @@ class Flood:
 FLOOD_COUNTERS = ("TcpInSegs", "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv",
                   "TcpExtSyncookiesFailed", "TcpExtTCPReqQFullDoCookies", "TcpExtTCPReqQFullDrop",
                   "TcpExtListenDrops", "TcpExtListenOverflows", "TcpExtTCPSynRetrans",
-                  "TcpPassiveOpens")
+                  "TcpPassiveOpens", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes")
+
+
+def tap_kernel_stats(s):
+    """The kernel's counters of the TAP's kernel side: tx = frames towards the stack,
+    tx_dropped = those the kernel dropped because the stack did not read them in time
+    (the loss a flood inflicts on every sender, the legitimate ones included)."""
+    base = f"/sys/class/net/{s.tap}/statistics"
+    p = s.ns.exec("cat", f"{base}/tx_packets", f"{base}/tx_dropped", check=False)
+    vals = p.stdout.split()
+    return tuple(int(v) for v in vals) if len(vals) == 2 else (0, 0)
 
 
 def drop_deltas(after, before):
@@ -262,16 +272,28 @@ def negotiated(s, h):
         h.tcp_close(r["id"])
 
 
-def flood_stack(env):
+def flood_stack(env, fast=False):
     """The daemon for a flood. The TAP keeps its default queue (1000 frames towards
     the stack): the flood and the legitimate frames share it, and a daemon that
     cannot keep up (ASan, a busy machine) loses frames of both. A longer queue
-    loses fewer but delays every legitimate frame by its length (0.5 s at 5000)."""
+    loses fewer but delays every legitimate frame by its length (0.5 s at 5000).
+
+    Worse, the frames a daemon that cannot keep up loses are above all the answers
+    to its own transmissions: the kernel produces its ACK while the daemon is
+    writing, that is while it is not reading, and hping3 keeps the queue full then.
+    Measured under ASan here: the daemon handles ~85k SYNs/s against hping3's
+    ~112k/s, the kernel drops 24 % of all frames towards it, and a transfer's
+    retransmissions went unanswered five times in a row (13 s backed-off RTO),
+    though the kernel received each and acknowledged it. So @fast: the daemon is
+    $USTACK_FAST_BIN when set (scripts/check.sh: the clang build without
+    sanitizers, ~120k/s, 9 % drops), as a production daemon faces a flood; the
+    flood without cookies and the injections still run the ASan build."""
     need_tools("hping3", "iptables")
     # ASan keeps freed memory in a quarantine (256 MiB by default) before reuse, so
     # under ASan VmRSS grows with malloc/free churn, not only with live memory.
     # A small quarantine makes VmRSS a measure of live memory again.
-    s = env.stack(asan_options=f"quarantine_size_mb={ASAN_QUARANTINE_MB}")
+    binary = os.environ.get("USTACK_FAST_BIN") if fast else None
+    s = env.stack(asan_options=f"quarantine_size_mb={ASAN_QUARANTINE_MB}", binary=binary)
     s.assert_answers_ping()
     return s
 
@@ -279,7 +301,7 @@ def flood_stack(env):
 # --------------------------------------------------------------------------- SYN flood
 
 def test_syn_flood_with_cookies(env, tmp_path):
-    s = flood_stack(env)
+    s = flood_stack(env, fast=True)
     d = s.d
     assert get_setting(d, "net.ipv4.tcp_syncookies") == 1
     synq_max = 64
@@ -294,6 +316,7 @@ def test_syn_flood_with_cookies(env, tmp_path):
     c0 = d.counters()
     dr0 = d.drops()
     sampler = RssSampler(pid)
+    tap0 = tap_kernel_stats(s)
     flood = Flood(s, seconds=FLOOD_MAX_SECONDS)
     done = []
     try:
@@ -304,8 +327,9 @@ def test_syn_flood_with_cookies(env, tmp_path):
         opts_cookie = negotiated(s, h)
         assert opts_cookie == opts_plain, (opts_cookie, opts_plain)
         # Legitimate downloads, back to back, each started while the flood goes on. One
-        # may stall and time out (a known weakness, see FLOOD_MAX_SECONDS): the client
-        # tries again, once in the whole run; wrong bytes never pass.
+        # may stall and time out (its ACKs lost in the kernel's queue towards the stack,
+        # see flood_stack): the client tries again, once in the whole run; wrong bytes
+        # never pass.
         stalls = []
         while len(done) < CURLS_IN_FLOOD or time.monotonic() - flood.t0 < FLOOD_MIN_SECONDS:
             assert flood.running(), \
@@ -327,6 +351,7 @@ def test_syn_flood_with_cookies(env, tmp_path):
         rss_max = sampler.stop()
     c1 = d.counters()
     dr1 = d.drops()
+    tap1 = tap_kernel_stats(s)
     elapsed = time.monotonic() - flood.t0
     failed = [x for ok, x in done if not ok]
     assert not failed, f"curl during the flood: {failed}"
@@ -334,7 +359,8 @@ def test_syn_flood_with_cookies(env, tmp_path):
     sent = delta(c1, c0, "TcpExtSyncookiesSent")
     print(f"flood {flood_s:.1f} s, curls {done}, stalls {stalls}; deltas: " +
           ", ".join(f"{k} {delta(c1, c0, k)}" for k in FLOOD_COUNTERS) +
-          f"; drops {drop_deltas(dr1, dr0)}; VmRSS {rss0} -> max {rss_max} kB")
+          f"; drops {drop_deltas(dr1, dr0)}; VmRSS {rss0} -> max {rss_max} kB; kernel->stack "
+          f"frames {tap1[0] - tap0[0]}, dropped by the kernel {tap1[1] - tap0[1]}")
     # The queue is full from the flood's first milliseconds on: every SYN after that,
     # curl's included, is answered with a cookie, and each curl connection is made
     # by the cookie in its final ACK.
@@ -397,6 +423,7 @@ def test_syn_flood_without_cookies(env, tmp_path):
     c0 = d.counters()
     dr0 = d.drops()
     sampler = RssSampler(pid)
+    tap0 = tap_kernel_stats(s)
     flood = Flood(s)
     during = []
     try:
@@ -410,12 +437,14 @@ def test_syn_flood_without_cookies(env, tmp_path):
         rss_max = sampler.stop()
     c1 = d.counters()
     dr1 = d.drops()
+    tap1 = tap_kernel_stats(s)
     elapsed = time.monotonic() - flood.t0
 
     dropped = delta(dr1, dr0, "TCP_SYN_QUEUE_FULL")
     print(f"flood {flood_s:.1f} s, curls during it {during}; deltas: " +
           ", ".join(f"{k} {delta(c1, c0, k)}" for k in FLOOD_COUNTERS) +
-          f"; drops {drop_deltas(dr1, dr0)}; VmRSS {rss0} -> max {rss_max} kB")
+          f"; drops {drop_deltas(dr1, dr0)}; VmRSS {rss0} -> max {rss_max} kB; kernel->stack "
+          f"frames {tap1[0] - tap0[0]}, dropped by the kernel {tap1[1] - tap0[1]}")
     assert dropped >= 1000 * flood_s / 4, f"{dropped} SYNs dropped in {flood_s:.1f} s"
     assert delta(c1, c0, "TcpExtTCPReqQFullDrop") == dropped
     assert delta(c1, c0, "TcpExtListenDrops") >= dropped

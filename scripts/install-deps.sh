@@ -9,6 +9,8 @@ PKGS=(
 	# tests, demo and benchmarks: the kernel peer's tools
 	python3 python3-pytest python3-scapy python3-numpy iproute2 iputils-ping tcpdump socat netcat-openbsd
 	traceroute curl procps hping3 iptables
+	# unmodified programs run on ustack (`ustack run`), and their kernel-side peers
+	nginx-light iperf3 redis-server redis-tools wrk strace
 )
 
 missing=()
@@ -25,3 +27,12 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+# The servers' packages start them in the root namespace where an init system runs;
+# the tests start their own copies in namespaces, so stop and disable those.
+for svc in nginx redis-server; do
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	elif [ -x "/etc/init.d/$svc" ]; then
+		$SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+	fi
+done
